@@ -1,0 +1,37 @@
+# Two commands do everything (see README): `make lab` and `make test`.
+# Both create the virtual environment in .venv first when it is missing or older than pyproject.toml.
+SHELL  := /bin/bash
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PORT   ?= 8888
+LAB_ARGS ?=
+
+.PHONY: lab test setup lessons clean
+
+$(STAMP): pyproject.toml
+	@echo "==> creating $(VENV) and installing the course (PyTorch is large: a few minutes the first time)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	$(PY) -m ipykernel install --sys-prefix --name cgm-course --display-name "Python (cgm-course)"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+## Open the course in JupyterLab (installs first when needed).
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/01_conditional_generative_models.ipynb $(LAB_ARGS)
+
+## Run the whole test suite in quick mode: unit tests, then every notebook with nbval (installs first when needed).
+test: $(STAMP)
+	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests notebooks solutions \
+		--nbval-lax --nbval-current-env --durations=10 -q -p no:cacheprovider
+
+## Regenerate lessons/ from solutions/ (after editing a solution notebook).
+lessons: $(STAMP)
+	$(PY) scripts/make_lessons.py
+
+clean:
+	rm -rf $(VENV)

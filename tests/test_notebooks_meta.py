@@ -1,0 +1,53 @@
+"""House rules for the course notebooks: small in git, the course kernel, the textbook shape, no path hacks."""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL = sorted(p for d in ("notebooks", "lessons", "solutions") for p in (ROOT / d).glob("*.ipynb"))
+COURSE = sorted((ROOT / "notebooks").glob("*.ipynb"))
+MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"])
+
+
+def test_the_first_two_lessons_exist():
+    names = [p.name for p in COURSE]
+    assert "01_conditional_generative_models.ipynb" in names and "02_gan_from_scratch.ipynb" in names
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_notebook_hygiene(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "cgm-course"
+    assert path.stat().st_size < 300_000, "keep notebooks small in git: clear large outputs"
+    for i, cell in enumerate(nb["cells"]):
+        src = source(cell)
+        assert "sys.path" not in src, f"cell {i}: no sys.path hacks; utils is installed into the environment"
+        assert not re.search(r"/(work|root|home|tmp)/[A-Za-z]", src), f"cell {i}: an absolute machine path"
+        if cell["cell_type"] != "code":
+            continue
+        checked = src.lstrip().startswith(MARK)
+        if checked:
+            assert cell["outputs"], f"cell {i} is compared by nbval but has no stored output (scripts/store_checked_outputs.py)"
+        else:
+            assert not cell["outputs"], f"cell {i}: only {MARK} cells keep outputs in git"
+        assert all(o.get("output_type") != "error" for o in cell["outputs"]), f"cell {i}: a stored traceback"
+
+
+@pytest.mark.parametrize("path", COURSE, ids=lambda p: p.name)
+def test_course_notebook_shape(path):
+    cs = cells(path)
+    assert cs[0]["cell_type"] == "markdown" and source(cs[0]).startswith("# "), "open with a title"
+    assert "What you will build" in source(cs[0])
+    assert cs[-1]["cell_type"] == "markdown" and "## Try this" in source(cs[-1]), "close with 'Try this'"
+    assert any("$" in source(c) for c in cs if c["cell_type"] == "markdown"), "the math, in LaTeX"
+    assert any("assert " in source(c) for c in cs if c["cell_type"] == "code"), "at least one check"

@@ -1,0 +1,168 @@
+"""Data: 2-D Gaussian mixtures, the bundled digits, and bundled photos and textures as tensors.
+
+Everything here works offline. Online datasets (facades, horse2zebra, MNIST, ...) go through
+:mod:`utils.download`, which says which of these offline defaults to use when it cannot reach the network.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch.utils.data import TensorDataset
+
+from . import validate
+
+
+# --------------------------------------------------------------------------- 2-D Gaussian mixtures
+@dataclass(frozen=True)
+class Mixture:
+    """An equal-weight mixture of isotropic 2-D Gaussians: ``modes`` (K, 2) means, one shared ``std``."""
+
+    modes: Tensor
+    std: float
+    name: str = "mixture"
+
+    @property
+    def n_modes(self) -> int:
+        """Number of modes K."""
+        return int(self.modes.shape[0])
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+        """Draw ``n`` points: returns ``(x, labels)`` with x (n, 2) float32 and labels (n,) int64 mode indices."""
+        validate.positive_int(n, "n")
+        labels = torch.randint(self.n_modes, (n,), generator=generator)
+        noise = torch.randn(n, 2, generator=generator) * self.std
+        return self.modes[labels] + noise, labels
+
+    def sampler(self, generator: torch.Generator | None = None) -> Callable[[int], Tensor]:
+        """A function ``batch_size -> (batch_size, 2)`` real points, the form ``utils.train.train_gan`` expects."""
+        return lambda n: self.sample(n, generator)[0]
+
+    def extent(self, margin: float = 0.5) -> tuple[float, float, float, float]:
+        """A square plotting window around the modes: ``(xmin, xmax, ymin, ymax)``."""
+        r = float(self.modes.abs().max()) + margin
+        return (-r, r, -r, r)
+
+
+def ring(n_modes: int = 8, radius: float = 1.0, std: float = 0.01) -> Mixture:
+    """The ring of ``n_modes`` Gaussians evenly spaced on a circle (angles 2*pi*k/K, no duplicate mode)."""
+    validate.positive_int(n_modes, "n_modes")
+    angles = 2 * math.pi * torch.arange(n_modes, dtype=torch.float64) / n_modes
+    modes = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+    return Mixture(modes.float(), float(std), f"ring{n_modes}")
+
+
+def grid(side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Mixture:
+    """The ``side`` x ``side`` grid of Gaussians, ``spacing`` apart and centred on 0 (5x5: coordinates -4..4)."""
+    validate.positive_int(side, "side")
+    coords = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
+    xs, ys = torch.meshgrid(coords, coords, indexing="ij")
+    modes = torch.stack([xs.flatten(), ys.flatten()], dim=1)
+    return Mixture(modes, float(std), f"grid{side * side}")
+
+
+# --------------------------------------------------------------------------- images
+def to_tensor_image(array: np.ndarray) -> Tensor:
+    """A NumPy image (H, W) or (H, W, C), uint8 or float in [0, 1], as a float tensor (C, H, W) in [-1, 1]."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected a NumPy array, got {type(array).__name__}")
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3:
+        raise ValueError(f"an image array must have shape (H, W) or (H, W, C), got {array.shape}")
+    if array.dtype == np.uint8:
+        x = torch.from_numpy(array.astype(np.float32) / 255.0)
+    else:
+        x = torch.from_numpy(array.astype(np.float32))
+        if x.numel() and (float(x.min()) < 0 or float(x.max()) > 1):
+            raise ValueError("a float image array must lie in [0, 1]")
+    return x.permute(2, 0, 1).contiguous() * 2 - 1
+
+
+def resize(x: Tensor, size: int | tuple[int, int]) -> Tensor:
+    """Resize images (N, C, H, W) or one image (C, H, W) to ``size`` (antialiased bilinear), staying in [-1, 1]."""
+    validate.tensor(x, "x")
+    if x.dim() not in (3, 4):
+        raise ValueError(f"x must have shape (C, H, W) or (N, C, H, W), got {tuple(x.shape)}")
+    hw = (size, size) if isinstance(size, int) else tuple(size)
+    batch = x if x.dim() == 4 else x.unsqueeze(0)
+    upsampling = hw[0] > batch.shape[-2] or hw[1] > batch.shape[-1]
+    out = F.interpolate(batch, size=hw, mode="bilinear", align_corners=False, antialias=not upsampling)
+    out = out.clamp(-1, 1)
+    return out if x.dim() == 4 else out[0]
+
+
+def digits(size: int = 16, split: str = "all", test_fraction: float = 0.2, seed: int = 0) -> TensorDataset:
+    """scikit-learn's 1,797 bundled 8x8 handwritten digits as ``(images (N, 1, size, size) in [-1, 1], labels (N,))``.
+
+    ``split`` is "all", "train" or "test"; the split is stratified by class and fixed by ``seed``.
+    """
+    from sklearn.datasets import load_digits
+
+    if split not in ("all", "train", "test"):
+        raise ValueError(f"split must be 'all', 'train' or 'test', got {split!r}")
+    validate.positive_int(size, "size")
+    bunch = load_digits()
+    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0 * 2 - 1).unsqueeze(1)  # (N, 1, 8, 8)
+    labels = torch.from_numpy(bunch.target.astype(np.int64))
+    if size != 8:
+        images = resize(images, size)
+    if split != "all":
+        rng = np.random.default_rng(seed)
+        test_mask = np.zeros(len(labels), dtype=bool)
+        for c in range(10):
+            idx = np.flatnonzero(bunch.target == c)
+            rng.shuffle(idx)
+            test_mask[idx[: int(round(len(idx) * test_fraction))]] = True
+        keep = torch.from_numpy(test_mask if split == "test" else ~test_mask)
+        images, labels = images[keep], labels[keep]
+    return TensorDataset(images, labels)
+
+
+#: Photos bundled with scikit-image and scikit-learn (colour), and textures bundled with scikit-image (grey).
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower")
+TEXTURES = ("brick", "grass", "gravel")
+
+
+def bundled_image(name: str, size: int | tuple[int, int] | None = None, gray: bool = False) -> Tensor:
+    """A bundled photo or texture as a tensor (C, H, W) in [-1, 1]; C is 3 (or 1 with ``gray=True``; textures are 1).
+
+    ``size`` resizes the (centre-cropped to square, when an int is given) image; ``None`` keeps it as stored.
+    """
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        array = load_sample_image(f"{name}.jpg")
+    elif name in PHOTOS or name in TEXTURES:
+        import skimage.data
+
+        array = getattr(skimage.data, name)()
+    else:
+        raise ValueError(f"unknown bundled image {name!r}; choose one of {PHOTOS + TEXTURES}")
+    x = to_tensor_image(array)
+    if gray and x.shape[0] == 3:
+        x = (0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2]).unsqueeze(0)
+    if isinstance(size, int):
+        h, w = x.shape[-2:]
+        s = min(h, w)
+        top, left = (h - s) // 2, (w - s) // 2
+        x = x[:, top : top + s, left : left + s]
+    if size is not None:
+        x = resize(x, size)
+    return x
+
+
+def faces() -> TensorDataset:
+    """scikit-image's ``lfw_subset``: 200 grey 25x25 faces (100 faces, 100 non-faces) as images (200, 1, 25, 25) in [-1, 1]
+    and labels (200,) with 1 for a face."""
+    import skimage.data
+
+    array = skimage.data.lfw_subset().astype(np.float32)  # (200, 25, 25) in [0, 1]
+    images = torch.from_numpy(array).unsqueeze(1) * 2 - 1
+    labels = torch.cat([torch.ones(100, dtype=torch.int64), torch.zeros(100, dtype=torch.int64)])
+    return TensorDataset(images, labels)

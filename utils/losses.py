@@ -1,0 +1,45 @@
+"""Losses: the GAN objectives, written on discriminator logits for numerical stability.
+
+With D(x) = sigmoid(l(x)):  -log D(x) = softplus(-l)   and   -log(1 - D(x)) = softplus(l).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from . import validate
+
+
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+    """-E[log D(x)] - E[log(1 - D(G(z)))] from logits (N, 1) of real and fake samples; a scalar."""
+    validate.logits(real_logits, "real_logits")
+    validate.logits(fake_logits, "fake_logits")
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss_saturating(fake_logits: Tensor) -> Tensor:
+    """The minimax generator loss E[log(1 - D(G(z)))] from fake logits (N, 1); a scalar that G minimises."""
+    validate.logits(fake_logits, "fake_logits")
+    return -F.softplus(fake_logits).mean()
+
+
+def generator_loss_nonsaturating(fake_logits: Tensor) -> Tensor:
+    """The non-saturating generator loss -E[log D(G(z))] from fake logits (N, 1); a scalar that G minimises."""
+    validate.logits(fake_logits, "fake_logits")
+    return F.softplus(-fake_logits).mean()
+
+
+def gaussian_nll(x: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
+    """Mean negative log-likelihood of x (N, D) under independent Gaussians N(mean, exp(log_std)^2), per point."""
+    for t, name in ((x, "x"), (mean, "mean"), (log_std, "log_std")):
+        validate.tensor(t, name)
+    if not (x.shape == mean.shape == log_std.shape):
+        raise ValueError(f"x, mean and log_std must have one shape, got {tuple(x.shape)}, {tuple(mean.shape)}, {tuple(log_std.shape)}")
+    z = (x - mean) / log_std.exp()
+    return (0.5 * z**2 + log_std + 0.5 * math.log(2 * math.pi)).sum(dim=1).mean()
+
+
+GENERATOR_LOSSES = {"saturating": generator_loss_saturating, "nonsaturating": generator_loss_nonsaturating}

@@ -1,0 +1,129 @@
+"""Training: a plain, readable GAN loop with a progress bar, a loss history and callbacks for snapshots."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from . import validate, losses, settings
+
+Callback = Callable[[int, nn.Module, nn.Module], None]
+
+
+@dataclass
+class History:
+    """Losses logged during training: ``step[i]`` with the mean ``d_loss[i]`` and ``g_loss[i]`` since the last log."""
+
+    step: list[int] = field(default_factory=list)
+    d_loss: list[float] = field(default_factory=list)
+    g_loss: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def gan_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    z_dim: int,
+    g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
+) -> tuple[Tensor, Tensor]:
+    """One round of the game on real samples (N, ...): a discriminator step, then a generator step; returns both losses."""
+    z = torch.randn(real.shape[0], z_dim, device=real.device)
+    fake = generator(z)
+    # Discriminator: push D up on real samples, down on generated ones (detach: this step leaves G alone).
+    loss_d = d_loss(discriminator(real), discriminator(fake.detach()))
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    # Generator: make the updated D call its samples real.
+    loss_g = g_loss(discriminator(fake))
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return loss_d.detach(), loss_g.detach()
+
+
+def train_gan(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    sample_real: Callable[[int], Tensor],
+    steps: int,
+    z_dim: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.5, 0.999),
+    g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
+    log_every: int = 25,
+    callback: Callback | None = None,
+    callback_every: int = 250,
+    device: torch.device | None = None,
+    desc: str = "GAN",
+) -> History:
+    """Train G and D by alternating one discriminator step and one generator step, ``steps`` times.
+
+    ``sample_real(n)`` returns n real samples (n, ...); G maps noise (n, z_dim) to samples of the same shape.
+    ``callback(step, G, D)`` runs before training and every ``callback_every`` steps (snapshots, live plots).
+    """
+    validate.positive_int(steps, "steps")
+    validate.positive_int(batch_size, "batch_size")
+    dev = device or settings.device()
+    generator.to(dev).train()
+    discriminator.to(dev).train()
+    opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+    history = History()
+    sums = torch.zeros(2, device=dev)  # running sums of (d_loss, g_loss), read back only when logging
+    if callback is not None:
+        callback(0, generator, discriminator)
+    start = time.perf_counter()
+    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
+    for step in bar:
+        loss_d, loss_g = gan_step(generator, discriminator, opt_g, opt_d, sample_real(batch_size).to(dev), z_dim, g_loss, d_loss)
+        sums += torch.stack([loss_d, loss_g])
+        if step % log_every == 0 or step == steps:
+            n = step - (history.step[-1] if history.step else 0)
+            d_mean, g_mean = (sums / n).tolist()
+            history.step.append(step)
+            history.d_loss.append(d_mean)
+            history.g_loss.append(g_mean)
+            sums.zero_()
+            bar.set_postfix(d_loss=f"{d_mean:.3f}", g_loss=f"{g_mean:.3f}", refresh=False)
+        if callback is not None and (step % callback_every == 0 or step == steps):
+            callback(step, generator, discriminator)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    history.seconds = time.perf_counter() - start
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"{desc}: {steps} steps in {history.seconds:.1f} s on {dev.type} ({where}), "
+          f"{1000 * history.seconds / steps:.1f} ms/step")
+    return history
+
+
+class Snapshots2D:
+    """A ``train_gan`` callback that records, at each call, G's samples on fixed noise and D's decision surface.
+
+    ``frames[i]`` is a dict with ``step``, ``samples`` (N, 2) and ``surface`` (R, R) of D(x) over ``extent``.
+    """
+
+    def __init__(self, z: Tensor, extent: tuple[float, float, float, float], resolution: int = 80) -> None:
+        self.z, self.extent, self.resolution = z, extent, resolution
+        self.frames: list[dict] = []
+
+    def __call__(self, step: int, generator: nn.Module, discriminator: nn.Module) -> None:
+        from .viz import decision_surface
+
+        was_training = generator.training
+        generator.eval()
+        with torch.no_grad():
+            dev = next(generator.parameters()).device
+            samples = generator(self.z.to(dev)).cpu()
+        generator.train(was_training)
+        surface = decision_surface(discriminator, self.extent, self.resolution)
+        self.frames.append({"step": step, "samples": samples, "surface": surface})
