@@ -71,3 +71,30 @@ def test_metrics_bad_input():
         metrics.mode_metrics(torch.zeros(10, 2), data.ring().modes, 0.0)
     with pytest.raises(TypeError):
         metrics.nearest_mode([[0, 0]], data.ring().modes)
+
+
+def test_mode_histogram_kl():
+    mix = data.ring()
+    assert metrics.mode_histogram_kl(mix.modes.repeat(10, 1), mix.modes, mix.std) == pytest.approx(0.0, abs=1e-9)
+    assert metrics.mode_histogram_kl(mix.modes[:1].repeat(10, 1), mix.modes, mix.std) == pytest.approx(math.log(8))
+    half = metrics.mode_histogram_kl(mix.modes[:4].repeat(10, 1), mix.modes, mix.std)
+    assert half == pytest.approx(math.log(2))
+    assert metrics.mode_histogram_kl(torch.zeros(5, 2), mix.modes, mix.std) == pytest.approx(math.log(8))
+
+
+def test_frechet_distance():
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(4000, 3, generator=g)
+    b = torch.randn(4000, 3, generator=g)
+    assert metrics.frechet_distance(a, b) < 0.02
+    # mean shift of 2 in every dimension adds 3 * 4 = 12; scaling one dimension by 3 adds (3 - 1)^2 = 4
+    shifted = metrics.frechet_distance(a, b + 2)
+    assert shifted == pytest.approx(12, rel=0.02)
+    scaled = b.clone()
+    scaled[:, 0] *= 3
+    assert metrics.frechet_distance(a, scaled) == pytest.approx(4, rel=0.05)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="feature sizes"):
+        metrics.frechet_distance(a, b[:, :2])
+    with pytest.raises(ValueError, match=r"\(N, F\)"):
+        metrics.frechet_distance(a[:1], b)

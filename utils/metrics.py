@@ -44,3 +44,38 @@ def mode_metrics(samples: Tensor, modes: Tensor, std: float, n_std: float = 3.0)
     counts = torch.bincount(idx[good], minlength=modes.shape[0])
     hq = float(good.float().mean()) if len(good) else 0.0
     return ModeReport(int((counts > 0).sum()), int(modes.shape[0]), hq, counts)
+
+
+def mode_histogram_kl(samples: Tensor, modes: Tensor, std: float, n_std: float = 3.0) -> float:
+    """KL(p || uniform) in nats of the histogram p of high-quality samples (N, 2) over the K modes (K, 2).
+
+    0 when every mode gets the same share, log K when all of them land on one mode (or none is high quality).
+    """
+    counts = mode_metrics(samples, modes, std, n_std).counts.double()
+    k = counts.numel()
+    if counts.sum() == 0:
+        return float(torch.log(torch.tensor(float(k))))
+    p = counts / counts.sum()
+    nz = p > 0
+    return float((p[nz] * torch.log(p[nz] * k)).sum())
+
+
+def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
+    """Fréchet distance between Gaussians fitted to two feature sets (N, F) and (M, F), as in FID.
+
+    ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2)), computed in float64.
+    """
+    for t, name in ((features_a, "features_a"), (features_b, "features_b")):
+        validate.tensor(t, name)
+        if t.dim() != 2 or t.shape[0] < 2:
+            raise ValueError(f"{name} must have shape (N, F) with N >= 2, got {tuple(t.shape)}")
+    if features_a.shape[1] != features_b.shape[1]:
+        raise ValueError(f"feature sizes differ: {features_a.shape[1]} vs {features_b.shape[1]}")
+    a, b = features_a.detach().double().cpu(), features_b.detach().double().cpu()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = torch.cov(a.T), torch.cov(b.T)
+    # Tr((S_a S_b)^(1/2)) = sum of sqrt(eigenvalues) of S_a^(1/2) S_b S_a^(1/2), a symmetric PSD matrix.
+    vals, vecs = torch.linalg.eigh(cov_a)
+    root_a = vecs @ torch.diag(vals.clamp_min(0).sqrt()) @ vecs.T
+    middle = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
+    return float((mu_a - mu_b).square().sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * middle)

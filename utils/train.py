@@ -65,11 +65,14 @@ def train_gan(
     callback_every: int = 250,
     device: torch.device | None = None,
     desc: str = "GAN",
+    step_fn: Callable[..., tuple[Tensor, Tensor]] | None = None,
 ) -> History:
     """Train G and D by alternating one discriminator step and one generator step, ``steps`` times.
 
-    ``sample_real(n)`` returns n real samples (n, ...); G maps noise (n, z_dim) to samples of the same shape.
-    ``callback(step, G, D)`` runs before training and every ``callback_every`` steps (snapshots, live plots).
+    ``sample_real(n)`` returns a batch of n real samples (n, ...), or a tuple such as (images, labels);
+    G maps noise (n, z_dim) to samples of the same shape. ``step_fn`` (default :func:`gan_step`) plays one
+    round, called as ``step_fn(G, D, opt_g, opt_d, batch, z_dim, g_loss, d_loss)``; other GAN variants pass
+    their own. ``callback(step, G, D)`` runs before training and every ``callback_every`` steps (snapshots).
     """
     validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
@@ -85,7 +88,9 @@ def train_gan(
     start = time.perf_counter()
     bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
     for step in bar:
-        loss_d, loss_g = gan_step(generator, discriminator, opt_g, opt_d, sample_real(batch_size).to(dev), z_dim, g_loss, d_loss)
+        batch = sample_real(batch_size)
+        batch = tuple(t.to(dev) for t in batch) if isinstance(batch, (tuple, list)) else batch.to(dev)
+        loss_d, loss_g = (step_fn or gan_step)(generator, discriminator, opt_g, opt_d, batch, z_dim, g_loss, d_loss)
         sums += torch.stack([loss_d, loss_g])
         if step % log_every == 0 or step == steps:
             n = step - (history.step[-1] if history.step else 0)
