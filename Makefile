@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
 LAB_ARGS ?=
+# JupyterLab refuses to run as root (containers, CI) unless told so explicitly.
+ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab test setup lessons clean
 
@@ -22,7 +24,7 @@ setup: $(STAMP)
 
 ## Open the course in JupyterLab (installs first when needed).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/01_conditional_generative_models.ipynb $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/01_conditional_generative_models.ipynb $(ROOT_ARG) $(LAB_ARGS)
 
 ## Run the whole test suite in quick mode: unit tests, then every notebook with nbval (installs first when needed).
 test: $(STAMP)
