@@ -124,3 +124,12 @@ def test_conditional_gaussian_shapes_and_errors():
     with pytest.raises(ValueError, match="int64"):
         m(torch.tensor([0.0, 1.0]))
     assert torch.isfinite(losses.gaussian_nll(torch.zeros(3, 2), mean, log_std))
+
+
+def test_plot_2d_colours_by_label():
+    x, y = data.ring().sample(100)
+    ax = viz.plot_2d(x, labels=y)
+    assert ax.get_legend() is not None
+    with pytest.raises(ValueError, match="one per sample"):
+        viz.plot_2d(x, labels=y[:5])
+    plt.close("all")

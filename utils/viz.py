@@ -56,8 +56,12 @@ def plot_2d(
     ax: Axes | None = None,
     title: str | None = None,
     colorbar: bool = False,
+    labels: Tensor | None = None,
 ) -> Axes:
-    """Scatter samples (N, 2) over the true modes (K, 2), on top of D's decision surface (R, R) when given."""
+    """Scatter samples (N, 2) over the true modes (K, 2), on top of D's decision surface (R, R) when given.
+
+    ``labels`` (N,) colours each sample by its label (e.g. the condition it was generated for).
+    """
     validate.points_2d(samples, "samples")
     if ax is None:
         _, ax = plt.subplots(figsize=(4.2, 4))
@@ -68,7 +72,13 @@ def plot_2d(
         if colorbar:
             plt.colorbar(im, ax=ax, fraction=0.046, label="D(x): probability 'real'")
     s = samples.detach().cpu()
-    ax.scatter(s[:, 0], s[:, 1], s=3, c="tab:orange", alpha=0.6, label="generated")
+    if labels is None:
+        ax.scatter(s[:, 0], s[:, 1], s=3, c="tab:orange", alpha=0.6, label="generated")
+    else:
+        if labels.shape != (len(s),):
+            raise ValueError(f"labels must have shape ({len(s)},), one per sample, got {tuple(labels.shape)}")
+        points = ax.scatter(s[:, 0], s[:, 1], s=3, c=labels.cpu(), cmap="tab10", vmin=0, vmax=9, alpha=0.8)
+        ax.legend(*points.legend_elements(), title="label", fontsize=7, loc="center")
     if modes is not None:
         ax.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", c="black", label="true modes")
     if extent is not None:
