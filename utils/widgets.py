@@ -6,6 +6,7 @@ notebook, it also carries a PNG of its current view: JupyterLab renders the live
 """
 from __future__ import annotations
 
+import base64
 import io
 from typing import Sequence
 
@@ -34,7 +35,7 @@ class _LiveOrStatic:
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         bundle = self.ui._repr_mimebundle_(**kwargs)
-        bundle["image/png"] = self.image.value
+        bundle["image/png"] = base64.b64encode(bytes(self.image.value)).decode("ascii")  # notebooks store PNG as base64
         bundle["text/plain"] = repr(self)
         return bundle
 
