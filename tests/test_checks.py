@@ -70,3 +70,224 @@ def test_wrong_mode_coverage_fails(fn):
 
 def test_right_mode_coverage_written_differently_passes():
     checks.check_mode_coverage(coverage_with(3.0))
+
+
+# --------------------------------------------------------------------------- notebook 03: mode collapse
+import math  # noqa: E402
+
+from utils import remedies  # noqa: E402
+
+
+def test_mode_collapse_references_pass(capsys):
+    checks.check_pack(remedies.pack)
+    checks.check_minibatch_std(remedies.MinibatchStd())
+    checks.check_gradient_penalty(losses.gradient_penalty)
+    checks.check_mode_histogram_kl(metrics.mode_histogram_kl)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+def _pack_dropping_the_rest(x, m):
+    return x[: len(x) // m * m].reshape(-1, m * x.shape[1])
+
+
+WRONG_PACKS = {
+    "transposed (interleaves coordinates of samples)": lambda x, m: x.T.reshape(-1, m * x.shape[1]),
+    "strided (sample i with sample i + N/m)": lambda x, m: torch.cat(x.chunk(m), dim=1),
+    "silently drops the samples that do not fill a pack": _pack_dropping_the_rest,
+    "sums the pack instead of concatenating": lambda x, m: x.reshape(-1, m, x.shape[1]).sum(1),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_PACKS)
+def test_wrong_packs_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_pack(WRONG_PACKS[name])
+
+
+def _append(h, value):
+    return torch.cat([h, value.reshape(-1, 1).expand(h.shape[0], 1) if value.numel() == 1 else value.reshape(-1, 1)], dim=1)
+
+
+WRONG_MBSTDS = {
+    "unbiased standard deviation": lambda h: _append(h, h.std(0).mean()),
+    "variance instead of standard deviation": lambda h: _append(h, h.var(0, unbiased=False).mean()),
+    "spread over the features of each row": lambda h: _append(h, h.std(1, unbiased=False)),
+    "one column per feature": lambda h: torch.cat([h, h.std(0, unbiased=False).expand_as(h)], dim=1),
+    "statistic detached from the graph": lambda h: _append(h, h.detach().std(0, unbiased=False).mean()),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_MBSTDS)
+def test_wrong_minibatch_stds_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_minibatch_std(WRONG_MBSTDS[name])
+
+
+def penalty_with(eps_shape="per sample", where="between", reduce="square", create_graph=True, weight=1.0):
+    def fn(critic, real, fake):
+        n = real.shape[0]
+        eps = {"per sample": torch.rand(n, 1), "per batch": torch.rand(1, 1), "per coordinate": torch.rand(n, 2)}[eps_shape]
+        x = {"between": eps * real + (1 - eps) * fake, "real": real.clone(), "fake": fake.clone()}[where].requires_grad_(True)
+        (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=create_graph)
+        norms = grad.norm(dim=1)
+        if reduce == "mean of norms":
+            return weight * (norms.mean() - 1) ** 2
+        if reduce == "abs":
+            return weight * (norms - 1).abs().mean()
+        if reduce == "squared norm":
+            return weight * (norms**2 - 1).square().mean()
+        return weight * (norms - 1).square().mean()
+    return fn
+
+
+WRONG_PENALTIES = {
+    "mean of the norms, then squared": penalty_with(reduce="mean of norms"),
+    "at the real samples (no interpolation)": penalty_with(where="real"),
+    "at the fake samples (no interpolation)": penalty_with(where="fake"),
+    "one eps for the whole batch": penalty_with(eps_shape="per batch"),
+    "one eps per coordinate": penalty_with(eps_shape="per coordinate"),
+    "without create_graph (no gradient for the critic)": penalty_with(create_graph=False),
+    "lambda = 10 inside": penalty_with(weight=10.0),
+    "|norm - 1| instead of its square": penalty_with(reduce="abs"),
+    "squared norm instead of the norm": penalty_with(reduce="squared norm"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_PENALTIES)
+def test_wrong_gradient_penalties_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_gradient_penalty(WRONG_PENALTIES[name])
+
+
+def test_right_gradient_penalty_written_differently_passes():
+    checks.check_gradient_penalty(penalty_with())
+
+
+def kl_with(base=math.e, swapped=False, only_high_quality=True, empty=None):
+    def fn(samples, modes, std):
+        d, idx = torch.cdist(samples, modes).min(dim=1)
+        keep = d < 3 * std if only_high_quality else torch.ones_like(d, dtype=torch.bool)
+        counts = torch.bincount(idx[keep], minlength=len(modes)).double()
+        k = len(modes)
+        if counts.sum() == 0:
+            return math.log(k) if empty is None else empty
+        p = counts / counts.sum()
+        if swapped:
+            return float((torch.log((1 / k) / p) / k).sum())
+        nz = p > 0
+        return float((p[nz] * torch.log(p[nz] * k)).sum() / math.log(base))
+    return fn
+
+
+WRONG_KLS = {
+    "log base 2": kl_with(base=2),
+    "arguments swapped, KL(uniform || p)": kl_with(swapped=True),
+    "counts samples that are not high quality": kl_with(only_high_quality=False),
+    "0 when no sample is high quality": kl_with(empty=0.0),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_KLS)
+def test_wrong_mode_histogram_kls_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_mode_histogram_kl(WRONG_KLS[name])
+
+
+def test_right_mode_histogram_kl_written_differently_passes():
+    checks.check_mode_histogram_kl(kl_with())
+
+
+# --------------------------------------------------------------------------- notebook 04: DCGAN and the conditional GAN
+from torch import nn  # noqa: E402
+
+from utils import models  # noqa: E402
+
+
+def test_reference_solutions_pass_04(capsys):
+    checks.check_conv_transpose_output_size(models.conv_transpose_output_size)
+    checks.check_dcgan_init(models.dcgan_init)
+    checks.check_conditional_input(models.conditional_input)
+    assert capsys.readouterr().out.count("✓") == 3
+
+
+WRONG_CONVT_SIZES = {
+    "the convolution formula": lambda i, k, s, p, op: (i + 2 * p - k) // s + 1,
+    "i * s instead of (i - 1) * s": lambda i, k, s, p, op: i * s - 2 * p + k + op,
+    "padding subtracted once": lambda i, k, s, p, op: (i - 1) * s - p + k + op,
+    "output_padding ignored": lambda i, k, s, p, op: (i - 1) * s - 2 * p + k,
+    "off by one": lambda i, k, s, p, op: (i - 1) * s - 2 * p + k + op + 1,
+    "stride-2 doubling assumed": lambda i, k, s, p, op: i * s,
+    "returns a float": lambda i, k, s, p, op: float((i - 1) * s - 2 * p + k + op),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_CONVT_SIZES)
+def test_wrong_conv_transpose_sizes_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_conv_transpose_output_size(WRONG_CONVT_SIZES[name])
+
+
+def init_with(std: float = 0.02, bn_mean: float = 1.0, layers=(nn.Conv2d, nn.ConvTranspose2d, nn.Linear),
+              zero_bias: bool = True, uniform: bool = False):
+    def fn(m):
+        if isinstance(m, layers):
+            if uniform:
+                nn.init.uniform_(m.weight, -std, std)
+            else:
+                nn.init.normal_(m.weight, 0.0, std)
+            if zero_bias and m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, bn_mean, 0.02)
+            nn.init.zeros_(m.bias)
+    return fn
+
+
+@pytest.mark.parametrize("fn", [init_with(std=0.2), init_with(std=0.02**2), init_with(bn_mean=0.0),
+                                init_with(uniform=True), init_with(zero_bias=False),
+                                init_with(layers=(nn.Conv2d, nn.Linear)), init_with(layers=(nn.Conv2d, nn.ConvTranspose2d)),
+                                lambda m: None,
+                                lambda m: nn.init.xavier_normal_(m.weight) if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else None],
+                         ids=["std 0.2", "0.02 used as the variance", "batch-norm scales around 0", "uniform(-0.02, 0.02)",
+                              "biases left alone", "transposed convolutions missed", "linear layers missed",
+                              "does nothing", "Xavier instead"])
+def test_wrong_dcgan_inits_fail(fn):
+    with pytest.raises(AssertionError):
+        checks.check_dcgan_init(fn)
+
+
+def test_right_dcgan_init_written_differently_passes():
+    def fn(m):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            with torch.no_grad():
+                m.weight.copy_(torch.randn_like(m.weight) * 0.02)
+                if m.bias is not None:
+                    m.bias.zero_()
+        if isinstance(m, nn.BatchNorm2d):
+            with torch.no_grad():
+                m.weight.copy_(1 + 0.02 * torch.randn_like(m.weight))
+                m.bias.zero_()
+    checks.check_dcgan_init(fn)
+
+
+WRONG_CONDITIONAL_INPUTS = {
+    "labels appended as numbers, not one-hot": lambda z, y, n: torch.cat([z, y.float().unsqueeze(1)], dim=1),
+    "concatenated on the batch dimension": lambda z, y, n: torch.cat([z, F.one_hot(y, n).float()], dim=0),
+    "one-hot code before z": lambda z, y, n: torch.cat([F.one_hot(y, n).float(), z], dim=1),
+    "labels shifted by one": lambda z, y, n: torch.cat([z, F.one_hot((y + 1) % n, n).float()], dim=1),
+    "n_classes from the batch's largest label": lambda z, y, n: torch.cat([z, F.one_hot(y).float()], dim=1),
+    "always 10 classes": lambda z, y, n: torch.cat([z, F.one_hot(y, 10).float()], dim=1),
+    "labels added to z": lambda z, y, n: z + y.float().unsqueeze(1),
+    "no gradient to z (numpy round trip)": lambda z, y, n: torch.from_numpy(
+        torch.cat([z, F.one_hot(y, n).float()], dim=1).detach().numpy().copy()),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_CONDITIONAL_INPUTS)
+def test_wrong_conditional_inputs_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_conditional_input(WRONG_CONDITIONAL_INPUTS[name])
+
+
+def test_right_conditional_input_written_differently_passes():
+    checks.check_conditional_input(lambda z, y, n: torch.cat([z, torch.eye(n)[y]], dim=1))

@@ -58,3 +58,47 @@ def test_sabotage_makes_the_check_fail(case, monkeypatch):
     first, err = errors[0]
     assert first == target and err.ename == "AssertionError", (
         f"{case}: expected the check in cell {target} to fail, got {err.ename} in cell {first}: {err.evalue}")
+CASES["04: a transposed-convolution size formula with i instead of i - 1"] = (
+    "notebooks/04_dcgan_and_conditional_gan.ipynb", "def conv_transpose_output_size",
+    "conv_transpose_output_size = lambda size, kernel, stride=1, padding=0, output_padding=0: "
+    "size * stride - 2 * padding + kernel + output_padding",
+    "assert predicted == actual")
+CASES["04: a DCGAN initialisation with standard deviation 0.2"] = (
+    "notebooks/04_dcgan_and_conditional_gan.ipynb", "def dcgan_init",
+    "_dcgan_init = dcgan_init\n"
+    "def dcgan_init(module):\n"
+    "    _dcgan_init(module)\n"
+    "    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):\n"
+    "        nn.init.normal_(module.weight, 0.0, 0.2)",
+    "assert abs(weights.std() - 0.02)")
+CASES["04: a conditional generator that ignores its labels"] = (
+    "notebooks/04_dcgan_and_conditional_gan.ipynb", "class ConditionalDCGANGenerator",
+    "ConditionalDCGANGenerator.forward = lambda self, z, labels: "
+    "self.net(conditional_input(z, torch.zeros_like(labels), self.n_classes))",
+    "assert class_accuracy >=")
+CASES["03: packing that interleaves the coordinates of different samples"] = (
+    "notebooks/03_mode_collapse.ipynb", "def pack",
+    "pack = lambda x, m: x.T.reshape(-1, m * x.shape[1])",
+    "assert pack(x, 2).tolist()")
+CASES["03: a gradient penalty taken at the real samples only"] = (
+    "notebooks/03_mode_collapse.ipynb", "def gradient_penalty",
+    "def gradient_penalty(critic, real, fake):\n"
+    "    x = real.detach().clone().requires_grad_(True)\n"
+    "    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=True)\n"
+    "    return (grad.norm(dim=1) - 1).square().mean()",
+    "assert abs(gp_bowl")
+CASES["03: unrolling that trains the real discriminator"] = (
+    "notebooks/03_mode_collapse.ipynb", "def unroll",
+    "def unroll(discriminator, real, fake, k, lr, d_loss=losses.discriminator_loss):\n"
+    "    opt = torch.optim.SGD(discriminator.parameters(), lr=lr)\n"
+    "    for _ in range(k):\n"
+    "        loss = d_loss(discriminator(real), discriminator(fake.detach()))\n"
+    "        opt.zero_grad()\n"
+    "        loss.backward()\n"
+    "        opt.step()\n"
+    "    return dict(discriminator.named_parameters())",
+    "assert all(torch.equal(a, b) for a, b in zip(before")
+CASES["03: a minibatch std taken over the features of each row"] = (
+    "notebooks/03_mode_collapse.ipynb", "class MinibatchStd",
+    "MinibatchStd.forward = lambda self, h: torch.cat([h, h.std(dim=1, keepdim=True)], dim=1)",
+    "assert torch.allclose(MinibatchStd()(h)[:, -1]")

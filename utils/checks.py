@@ -161,3 +161,252 @@ def check_reparameterised_sample(fn: Callable[[Tensor, Tensor, Tensor], Tensor])
         raise AssertionError("gradients must flow to mean and log_std (that is the point of the reparameterisation): "
                              "compute x from them with torch operations, and take z as given")
     print("✓ reparameterised sample passes 2 checks (values, gradients to mean and log_std)")
+
+
+# --------------------------------------------------------------------------- notebook 04: DCGAN and the conditional GAN
+# (size, kernel, stride, padding, output_padding) -> output size, worked out by hand with (i - 1) s - 2p + k + op.
+_CONVT_CASES = {
+    (1, 4, 1, 0, 0): 4,    # the DCGAN's first layer: a 1x1 noise "image" becomes a 4x4 map
+    (4, 4, 2, 1, 0): 8,    # kernel 4, stride 2, padding 1 doubles the side
+    (7, 4, 2, 1, 0): 14,
+    (5, 3, 1, 1, 0): 5,    # stride 1 with "same" padding keeps the side
+    (3, 3, 2, 1, 1): 6,    # output_padding adds one row and column at the end
+    (2, 5, 3, 0, 0): 8,
+}
+
+
+def check_conv_transpose_output_size(fn: Callable[[int, int, int, int, int], int]) -> None:
+    """Check ``fn(size, kernel, stride, padding, output_padding) -> int``, the output side of ``nn.ConvTranspose2d``."""
+    for (i, k, s, p, op), expected in _CONVT_CASES.items():
+        got = fn(i, k, s, p, op)
+        if not isinstance(got, int) or isinstance(got, bool):
+            raise AssertionError(f"return an int (a number of pixels), got {type(got).__name__} {got!r}")
+        if got != expected:
+            hint = ("that is the formula of an ordinary convolution, floor((i + 2p - k) / s) + 1; a transposed "
+                    "convolution runs it backwards" if got == (i + 2 * p - k) // s + 1 else
+                    "the input has i - 1 gaps of s pixels between its first and last position, so (i - 1) s, not i s"
+                    if got == i * s - 2 * p + k + op else
+                    "padding crops p pixels on *each* side: subtract 2p" if got == (i - 1) * s - p + k + op else
+                    "output_padding adds op pixels at the end" if got == (i - 1) * s - 2 * p + k else
+                    "off by one? The formula is (i - 1) s - 2p + k + output_padding")
+            raise AssertionError(f"size {i}, kernel {k}, stride {s}, padding {p}, output_padding {op}: "
+                                 f"expected {expected}, got {got}. {hint}")
+    # The stored reference: PyTorch's own layers (output_padding must be smaller than the stride).
+    n = 0
+    for i in (1, 3, 6):
+        for k in (1, 2, 3, 4, 5):
+            for s in (1, 2, 3):
+                for p in range(0, (k + 1) // 2):
+                    for op in range(s):
+                        layer = torch.nn.ConvTranspose2d(1, 1, k, s, p, op)
+                        actual = layer(torch.zeros(1, 1, i, i)).shape[-1]
+                        got = fn(i, k, s, p, op)
+                        if got != actual:
+                            raise AssertionError(f"nn.ConvTranspose2d(1, 1, kernel_size={k}, stride={s}, padding={p}, "
+                                                 f"output_padding={op}) maps size {i} to {actual}, you give {got}")
+                        n += 1
+    print(f"✓ conv_transpose_output_size passes {len(_CONVT_CASES) + n} checks "
+          f"({len(_CONVT_CASES)} worked by hand, {n} against nn.ConvTranspose2d)")
+
+
+def check_dcgan_init(fn: Callable[[torch.nn.Module], None]) -> None:
+    """Check ``fn(module)``, applied with ``model.apply(fn)``: weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.ConvTranspose2d(64, 32, 4), nn.BatchNorm2d(4096), nn.Conv2d(32, 64, 4), nn.Linear(256, 128))
+    model.apply(fn)
+    layers = {"ConvTranspose2d": model[0], "Conv2d": model[2], "Linear": model[3]}
+    for name, layer in layers.items():
+        w = layer.weight.detach()
+        mean, std = float(w.mean()), float(w.std())
+        if abs(std - 0.02) > 0.001 or abs(mean) > 0.001:
+            hint = ("0.02 is the standard deviation, not the variance: nn.init.normal_(w, 0.0, 0.02)"
+                    if abs(std - 0.0004) < 0.0001 else
+                    "uniform(-0.02, 0.02) has standard deviation 0.0115: draw from a normal distribution"
+                    if abs(std - 0.02 / math.sqrt(3)) < 0.001 else
+                    f"did your function reach {name} layers? Test isinstance(module, nn.{name}) (a transposed "
+                    "convolution is not an nn.Conv2d)" if std > 0.025 or std < 0.015 else "")
+            raise AssertionError(f"{name} weights should be ~ N(0, 0.02), got mean {mean:.4f} and std {std:.4f}. {hint}")
+        if layer.bias is not None and bool(layer.bias.detach().abs().max() > 0):
+            raise AssertionError(f"{name} biases should be set to 0 (nn.init.zeros_), got values up to "
+                                 f"{float(layer.bias.detach().abs().max()):.3g}")
+    bn = model[1]
+    mean, std = float(bn.weight.detach().mean()), float(bn.weight.detach().std())
+    if abs(mean - 1) > 0.002 or abs(std - 0.02) > 0.002:
+        raise AssertionError(f"BatchNorm2d scales (weight) should be ~ N(1, 0.02), got mean {mean:.4f} and std {std:.4f}"
+                             + (": a scale near 0 switches the layer off; centre them on 1" if abs(mean) < 0.1 else ""))
+    if bool(bn.bias.detach().abs().max() > 0):
+        raise AssertionError("BatchNorm2d shifts (bias) should be 0")
+    print("✓ dcgan_init passes 9 checks (transposed conv, conv and linear weights and biases, batch norm scale and shift)")
+
+
+_Z_STORED = torch.linspace(-2, 2, 20).reshape(5, 4)
+_LABELS_STORED = torch.tensor([4, 0, 3, 3, 1])
+_STORED_COND_INPUT = 429.4210510253906  # (conditional_input(_Z_STORED, _LABELS_STORED, 5) * arange(45).reshape(5, 9)).sum()
+
+
+def check_conditional_input(fn: Callable[[Tensor, Tensor, int], Tensor]) -> None:
+    """Check ``fn(z (N, z_dim), labels (N,), n_classes) -> (N, z_dim + n_classes)``: z, then the one-hot labels."""
+    z = torch.linspace(-1, 1, 12).reshape(4, 3)
+    labels = torch.tensor([2, 0, 1, 2])
+    out = fn(z, labels, 3)
+    if not isinstance(out, Tensor):
+        raise AssertionError(f"return a torch.Tensor, got {type(out).__name__}")
+    if out.shape != (4, 6):
+        hint = ("the labels went in as one number per row: encode them one-hot, one column per class"
+                if out.shape == (4, 4) else
+                "concatenate along dim=1 (the features), not dim=0 (the batch)" if out.shape[0] != 4 else
+                "one column per class: n_classes columns, whatever the labels in the batch" if out.shape[0] == 4 else "")
+        raise AssertionError(f"z (4, 3) with labels of 3 classes must give shape (4, 6), got {tuple(out.shape)}. {hint}")
+    if not torch.is_floating_point(out):
+        raise AssertionError(f"return a floating-point tensor (the generator's input), got {out.dtype}")
+    if not torch.allclose(out[:, :3], z):
+        raise AssertionError("the first z_dim columns must be z itself, unchanged: put z first, then the one-hot code")
+    expected = torch.tensor([[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=out.dtype)
+    if not torch.equal(out[:, 3:], expected):
+        raise AssertionError(f"the last columns must be the one-hot labels {expected.tolist()}, got {out[:, 3:].tolist()}"
+                             ": row i has a 1 in column labels[i] and 0 elsewhere (torch.nn.functional.one_hot)")
+    wide = fn(torch.zeros(2, 5), torch.tensor([0, 1]), 10)
+    if tuple(wide.shape) != (2, 15):
+        raise AssertionError(f"with n_classes=10 and z_dim=5 the input has 15 columns, got {tuple(wide.shape)}: "
+                             "use n_classes, not the largest label in the batch")
+    stored = fn(_Z_STORED, _LABELS_STORED, 5)
+    weights = torch.arange(45, dtype=torch.float32).reshape(5, 9)
+    _expect(float((stored * weights).sum()), _STORED_COND_INPUT, "the stored reference case")
+    zg = z.clone().requires_grad_(True)
+    _backward(fn(zg, labels, 3).sum(), "conditional_input")
+    if zg.grad is None or not torch.allclose(zg.grad, torch.ones_like(z)):
+        raise AssertionError("the gradient must flow back to z unchanged: build the result with torch.cat")
+    print("✓ conditional_input passes 6 checks (shape, z first, one-hot labels, n_classes, stored reference, gradient)")
+
+
+# --------------------------------------------------------------------------- notebook 03: mode collapse
+_PACK_X = torch.linspace(-1, 1, 16).reshape(8, 2)
+_STORED_PACK = 45.33333206176758          # (pack(_PACK_X, 4) * arange(16).reshape(2, 8)).sum()
+_MBSTD_H = torch.linspace(-2, 3, 12).reshape(4, 3) ** 2
+_STORED_MBSTD = 2.5743815898895264        # minibatch_std(_MBSTD_H)[0, -1]
+_STORED_RING_KL = 8.139448942116705e-05   # mode_histogram_kl of 20,000 ring samples (torch.Generator seed 0)
+
+
+def _value(result: object, what: str) -> float:
+    """Like ``_scalar``, without the warning that float() of a tensor that requires grad gives."""
+    return _scalar(result.detach() if isinstance(result, Tensor) else result, what)
+
+
+def check_pack(fn: Callable[[Tensor, int], Tensor]) -> None:
+    """Check ``fn(x (N, d), m) -> (N / m, m * d)``: PacGAN's packing of m consecutive samples into one row."""
+    x = torch.arange(12.0).reshape(6, 2)
+    out = fn(x, 2)
+    if not isinstance(out, Tensor) or tuple(out.shape) != (3, 4):
+        raise AssertionError(f"pack(x (6, 2), m=2) must have shape (3, 4), got {getattr(out, 'shape', type(out).__name__)}")
+    if out.tolist() != [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]:
+        raise AssertionError(f"pack(arange(12).reshape(6, 2), 2) should be [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]] "
+                             f"(samples 0 and 1 side by side, then 2 and 3, ...), got {out.tolist()}. Each row must hold "
+                             "whole samples, one after the other: x.reshape(N // m, m * d) keeps them in order; a "
+                             "transpose interleaves coordinates of different samples.")
+    out3 = fn(x, 3)
+    if tuple(out3.shape) != (2, 6) or out3.tolist() != [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11]]:
+        raise AssertionError(f"pack(x, 3) should be [[0, ..., 5], [6, ..., 11]], got {out3.tolist()}")
+    if not torch.equal(fn(x, 1), x):
+        raise AssertionError("pack(x, 1) must return x unchanged (a pack of one sample is the sample)")
+    _expect(float((fn(_PACK_X, 4) * torch.arange(16.0).reshape(2, 8)).sum()), _STORED_PACK, "the stored reference case")
+    try:
+        fn(torch.zeros(5, 2), 2)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("pack(x (5, 2), m=2) must raise ValueError: 5 samples do not split into packs of 2 "
+                             "(silently dropping or mixing samples would change what D sees)")
+    print("✓ pack passes 5 checks (order of samples, m = 3, m = 1, stored reference, bad batch size)")
+
+
+def check_minibatch_std(fn: Callable[[Tensor], Tensor]) -> None:
+    """Check ``fn(h (N, F)) -> (N, F + 1)``: h with one more column, the batch's standard deviation averaged over F."""
+    h = torch.tensor([[0.0, 1.0, 5.0], [2.0, 1.0, 1.0]])
+    out = fn(h)
+    if not isinstance(out, Tensor) or tuple(out.shape) != (2, 4):
+        raise AssertionError(f"for h of shape (2, 3) the result must have shape (2, 4): h plus ONE column, got "
+                             f"{getattr(out, 'shape', type(out).__name__)}. Average the per-feature deviations into one number.")
+    if not torch.equal(out[:, :3], h):
+        raise AssertionError("the first F columns must be h itself, unchanged; append the new feature as the last column")
+    col = out[:, 3]
+    if not torch.allclose(col, col[0].expand_as(col)):
+        raise AssertionError(f"the new column must hold the same value in every row (one statistic of the batch), got {col.tolist()}")
+    _expect(float(col[0].detach()), 1.0, "h = [[0, 1, 5], [2, 1, 1]]: feature std 1, 0, 2 over the batch, mean 1",
+            "Take the standard deviation over the batch (dim 0), with the population formula (unbiased=False), "
+            "then average over the features.")
+    same = fn(torch.ones(5, 3))
+    _expect(float(same[0, 3].detach()), 0.0, "five identical rows (a fully collapsed batch)", "Identical samples have no spread.",
+            tol=1e-3)
+    _expect(float(fn(_MBSTD_H)[0, -1].detach()), _STORED_MBSTD, "the stored reference case")
+    hg = _MBSTD_H.clone().requires_grad_(True)
+    _backward(fn(hg)[:, -1].sum(), "minibatch_std")
+    if hg.grad is None or hg.grad.abs().sum() == 0:
+        raise AssertionError("no gradient reaches h through the new feature: D must be able to learn from the spread")
+    print("✓ minibatch_std passes 6 checks (shape, h kept, one value per batch, known case, collapsed batch, stored reference and gradient)")
+
+
+def check_gradient_penalty(fn: Callable[[torch.nn.Module, Tensor, Tensor], Tensor]) -> None:
+    """Check ``fn(critic, real (N, 2), fake (N, 2)) -> scalar``: WGAN-GP's E[(||grad f(x_hat)|| - 1)^2]."""
+    critic = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))
+        critic.bias.fill_(0.5)
+    real, fake = torch.randn(16, 2, generator=torch.Generator().manual_seed(0)), torch.zeros(16, 2)
+    gp = fn(critic, real, fake)
+    _expect(_value(gp, "gradient_penalty"), 16.0, "a linear critic f(x) = 3 x_1 + 4 x_2: gradient norm 5 everywhere",
+            "The penalty is the mean over samples of (||grad|| - 1)^2 = (5 - 1)^2 (no lambda inside, not the norm "
+            "squared, not summed over the batch).")
+    _backward(gp, "gradient_penalty")
+    if critic.weight.grad is None or not torch.allclose(critic.weight.grad, torch.tensor([[4.8, 6.4]]), atol=1e-4):
+        raise AssertionError("the penalty must be differentiable with respect to the critic's weights (expected gradient "
+                             f"[4.8, 6.4], got {critic.weight.grad}): call torch.autograd.grad(..., create_graph=True)")
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.6, 0.8]]))
+    _expect(_value(fn(critic, real, fake), "gradient_penalty"), 0.0, "a critic with gradient norm exactly 1",
+            "A 1-Lipschitz slope costs nothing.")
+    # f(x) = |x|^2 / 2 has gradient x. Between real (1, 1) and fake (-1, -1), x_hat = u (1, 1) with u uniform in
+    # [-1, 1], so the penalty is E[(sqrt(2) |u| - 1)^2] = 5/3 - sqrt(2). At the real or fake points alone it
+    # would be (sqrt(2) - 1)^2 = 0.17; with one eps for the whole batch, a different number at every call.
+    bowl = lambda x: 0.5 * x.square().sum(dim=1, keepdim=True)  # noqa: E731
+    ones = torch.ones(20000, 2)
+    for seed in range(3):
+        torch.manual_seed(seed)
+        _expect(_value(fn(bowl, ones, -ones), "gradient_penalty"), 5 / 3 - math.sqrt(2),
+                f"f(x) = |x|^2 / 2 between real (1, 1) and fake (-1, -1), 20,000 samples, try {seed + 1} of 3",
+                "Evaluate the gradient at x_hat = eps * real + (1 - eps) * fake with a fresh eps ~ U(0, 1) for each "
+                "sample (shape (N, 1)), take each sample's gradient norm, then the mean of (norm - 1)^2.", tol=0.012)
+    print("✓ gradient_penalty passes 6 checks (linear critic, gradient, a 1-Lipschitz critic, interpolation x 3)")
+
+
+def check_mode_histogram_kl(fn: Callable[[Tensor, Tensor, float], float]) -> None:
+    """Check ``fn(samples (N, 2), modes (K, 2), std) -> float``: KL(p || uniform) in nats of the high-quality mode histogram."""
+    from .data import ring
+
+    mix = ring()
+    modes, std = mix.modes, mix.std
+
+    def run(samples: Tensor, case: str) -> float:
+        value = fn(samples, modes, std)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise AssertionError(f"{case}: return a float, got {type(value).__name__}") from None
+
+    _expect(run(modes.clone(), "one sample on each mode"), 0.0, "one sample exactly on each of the 8 modes",
+            "A uniform histogram is 0 away from uniform.")
+    _expect(run(modes[:1].repeat(10, 1), "all on one mode"), math.log(8), "10 samples, all on mode 0",
+            "All mass on one of K modes gives log K = 2.079 nats. Got 3? That is log base 2: use the natural log.")
+    lopsided = torch.cat([modes[[0, 0, 0, 0, 1, 1, 2, 3]], torch.zeros(3, 2)])
+    _expect(run(lopsided, "counts 4, 2, 1, 1, 0, 0, 0, 0 plus 3 far samples"), 0.5 * math.log(4) + 0.25 * math.log(2),
+            "counts (4, 2, 1, 1, 0, 0, 0, 0) over the 8 modes, plus 3 samples at the centre of the ring",
+            "KL(p || u) = sum over modes with p_k > 0 of p_k log(p_k K). An infinite or huge value means the arguments "
+            "are swapped (KL(u || p) is infinite when a mode is missing); samples that are not high quality "
+            "(here the 3 at the centre) must not count.")
+    _expect(run(torch.zeros(5, 2), "no high-quality samples"), math.log(8), "5 samples, none of them high quality",
+            "With no high-quality sample the histogram is empty: return log K, as bad as total collapse.")
+    x, _ = mix.sample(20000, torch.Generator().manual_seed(0))
+    _expect(run(x, "20,000 samples of the true ring"), _STORED_RING_KL, "20,000 samples of the true ring (stored reference)",
+            tol=1e-6)
+    print("✓ mode_histogram_kl passes 5 checks (uniform, one mode, lopsided with far samples, none high quality, the true ring)")

@@ -166,3 +166,79 @@ def faces() -> TensorDataset:
     images = torch.from_numpy(array).unsqueeze(1) * 2 - 1
     labels = torch.cat([torch.ones(100, dtype=torch.int64), torch.zeros(100, dtype=torch.int64)])
     return TensorDataset(images, labels)
+
+
+# --------------------------------------------------------------------------- MNIST (online) and batches from a dataset
+from pathlib import Path  # noqa: E402
+
+from . import download  # noqa: E402
+
+#: The dtype codes of the idx format (third byte of the magic number), with their big-endian NumPy dtypes.
+IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an idx file (MNIST's format; gzipped when the name ends in .gz) into an array of its stored shape.
+
+    The header is 2 zero bytes, a dtype code, the number of dimensions D, then D big-endian int32 sizes.
+    """
+    import gzip
+
+    path = Path(path)
+    raw = gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_DTYPES:
+        raise ValueError(f"{path} is not an idx file: bad magic number {raw[:4].hex() or '(empty)'}")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: the idx header is truncated")
+    shape = tuple(int(s) for s in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    dtype = np.dtype(IDX_DTYPES[raw[2]])
+    expected = header + dtype.itemsize * int(np.prod(shape, dtype=np.int64))
+    if len(raw) != expected:
+        raise ValueError(f"{path}: the header promises shape {shape} ({expected} bytes), the file has {len(raw)} bytes")
+    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+download.register(download.Dataset(
+    name="mnist_labels",  # the labels (60,000 digits 0-9, idx format, gzipped) of the "mnist" training images
+    url="https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz",
+    filename="train-labels-idx1-ubyte.gz",
+    sha256=None,
+    size=None,
+    members=(),
+    offline_default="utils.data.digits(size=28)",
+    extract=False,
+))
+
+
+def mnist(root: str | Path | None = None, size: int = 28) -> TensorDataset:
+    """MNIST's 60,000 training digits, downloaded once through ``utils.download.fetch``, as
+    ``(images (60000, 1, size, size) in [-1, 1], labels (60000,) int64)``.
+
+    Offline it raises ``utils.download.DatasetUnavailableError``; use :func:`digits` instead.
+    """
+    validate.positive_int(size, "size")
+    images = read_idx(download.fetch("mnist", root=root))
+    labels = read_idx(download.fetch("mnist_labels", root=root))
+    if images.ndim != 3 or labels.shape != (images.shape[0],):
+        raise ValueError(f"MNIST files do not match: images {images.shape}, labels {labels.shape}")
+    x = torch.from_numpy(images.astype(np.float32) / 255.0 * 2 - 1).unsqueeze(1)
+    if size != x.shape[-1]:
+        x = resize(x, size)
+    return TensorDataset(x, torch.from_numpy(labels.astype(np.int64)))
+
+
+def batch_sampler(dataset: TensorDataset, generator: torch.Generator | None = None, labels: bool = True) -> Callable:
+    """A function ``n -> (images (n, ...), labels (n,))`` drawing n random rows of dataset = (images, labels), the
+    form ``utils.train.train_gan`` expects; with ``labels=False`` it returns the images (n, ...) alone."""
+    if not isinstance(dataset, TensorDataset):
+        raise TypeError(f"dataset must be a TensorDataset, got {type(dataset).__name__}")
+    tensors = dataset.tensors
+
+    def sample(n: int):
+        validate.positive_int(n, "n")
+        idx = torch.randint(len(tensors[0]), (n,), generator=generator)
+        return (tensors[0][idx], tensors[1][idx]) if labels else tensors[0][idx]
+
+    return sample

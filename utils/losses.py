@@ -43,3 +43,33 @@ def gaussian_nll(x: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
 
 
 GENERATOR_LOSSES = {"saturating": generator_loss_saturating, "nonsaturating": generator_loss_nonsaturating}
+
+
+# --------------------------------------------------------------------------- Wasserstein GAN with gradient penalty
+def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
+    """E[f(G(z))] - E[f(x)] from critic scores (N, 1) of real and fake samples; a scalar the critic f minimises."""
+    validate.logits(real_scores, "real_scores")
+    validate.logits(fake_scores, "fake_scores")
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
+    """-E[f(G(z))] from critic scores (N, 1) of generated samples; a scalar that G minimises."""
+    validate.logits(fake_scores, "fake_scores")
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic: torch.nn.Module, real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP's E[(||grad f(x_hat)|| - 1)^2] at random points x_hat between real and fake samples (N, ...); a scalar.
+
+    x_hat = eps * real + (1 - eps) * fake with one eps ~ U(0, 1) per sample (Gulrajani et al., 2017). The result
+    is differentiable with respect to the critic's parameters (``create_graph=True``); multiply it by lambda (10).
+    """
+    validate.tensor(real, "real")
+    validate.tensor(fake, "fake")
+    if real.shape != fake.shape or real.dim() < 2:
+        raise ValueError(f"real and fake must have one shape (N, ...), got {tuple(real.shape)} and {tuple(fake.shape)}")
+    eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    x_hat = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).square().mean()

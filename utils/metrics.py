@@ -79,3 +79,55 @@ def frechet_distance(features_a: Tensor, features_b: Tensor) -> float:
     root_a = vecs @ torch.diag(vals.clamp_min(0).sqrt()) @ vecs.T
     middle = torch.linalg.eigvalsh(root_a @ cov_b @ root_a).clamp_min(0).sqrt().sum()
     return float((mu_a - mu_b).square().sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * middle)
+
+
+# --------------------------------------------------------------------------- images scored by a classifier
+@torch.no_grad()
+def _classifier_outputs(classifier: torch.nn.Module, images: Tensor, features: bool, batch_size: int = 512) -> Tensor:
+    """Logits (N, K) or features (N, F) of images (N, C, H, W), in eval mode and batches, on the CPU."""
+    validate.images(images, "images")
+    was_training = classifier.training
+    classifier.eval()
+    dev = next(classifier.parameters()).device
+    fn = classifier.features if features else classifier
+    out = torch.cat([fn(images[i:i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
+    classifier.train(was_training)
+    return out
+
+
+def classify(classifier: torch.nn.Module, images: Tensor) -> Tensor:
+    """The classifier's predicted class (N,) int64 for images (N, C, H, W) in [-1, 1]."""
+    return _classifier_outputs(classifier, images, features=False).argmax(dim=1)
+
+
+def classifier_accuracy(classifier: torch.nn.Module, images: Tensor, labels: Tensor) -> float:
+    """Fraction in [0, 1] of images (N, C, H, W) that the classifier assigns to their labels (N,)."""
+    validate.tensor(labels, "labels")
+    if labels.shape != (images.shape[0],):
+        raise ValueError(f"labels must have shape ({images.shape[0]},), got {tuple(labels.shape)}")
+    return float((classify(classifier, images) == labels.cpu()).float().mean())
+
+
+def class_histogram(classifier: torch.nn.Module, images: Tensor, n_classes: int = 10) -> Tensor:
+    """How many of the images (N, C, H, W) the classifier puts in each class: counts (n_classes,) int64."""
+    validate.positive_int(n_classes, "n_classes")
+    return torch.bincount(classify(classifier, images), minlength=n_classes)
+
+
+def histogram_kl(counts: Tensor) -> float:
+    """KL(p || uniform) in nats of a histogram of counts (K,): 0 when uniform, log K when everything is in one bin."""
+    validate.tensor(counts, "counts")
+    p = counts.double().flatten()
+    if p.numel() == 0 or p.sum() <= 0:
+        raise ValueError("counts must be a non-empty histogram with a positive total")
+    p = p / p.sum()
+    nz = p > 0
+    return float((p[nz] * torch.log(p[nz] * p.numel())).sum())
+
+
+def classifier_fid(classifier: torch.nn.Module, images_a: Tensor, images_b: Tensor) -> float:
+    """Fréchet distance between the classifier's features of two image sets (N, C, H, W) and (M, C, H, W)
+    ("digits FID": FID with a small digit classifier in place of Inception)."""
+    fa = _classifier_outputs(classifier, images_a, features=True)
+    fb = _classifier_outputs(classifier, images_b, features=True)
+    return frechet_distance(fa, fb)

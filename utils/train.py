@@ -111,6 +111,21 @@ def train_gan(
     return history
 
 
+def generate_fixed(generator: nn.Module, z: Tensor, labels: Tensor | None = None) -> Tensor:
+    """G's output for fixed noise z (N, z_dim) (and labels (N,) for a conditional G), in evaluation mode, on the CPU.
+
+    Evaluation mode makes each sample depend on its own z only (batch norm uses its running statistics);
+    G is put back in the mode it was in.
+    """
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        dev = next(generator.parameters()).device
+        out = generator(z.to(dev)) if labels is None else generator(z.to(dev), labels.to(dev))
+    generator.train(was_training)
+    return out.cpu()
+
+
 class Snapshots2D:
     """A ``train_gan`` callback that records, at each call, G's samples on fixed noise and D's decision surface.
 
@@ -124,11 +139,82 @@ class Snapshots2D:
     def __call__(self, step: int, generator: nn.Module, discriminator: nn.Module) -> None:
         from .viz import decision_surface
 
-        was_training = generator.training
-        generator.eval()
-        with torch.no_grad():
-            dev = next(generator.parameters()).device
-            samples = generator(self.z.to(dev)).cpu()
-        generator.train(was_training)
+        samples = generate_fixed(generator, self.z)
         surface = decision_surface(discriminator, self.extent, self.resolution)
         self.frames.append({"step": step, "samples": samples, "surface": surface})
+
+
+# --------------------------------------------------------------------------- images: the conditional step, snapshots, a classifier
+def cgan_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    batch: tuple[Tensor, Tensor],
+    z_dim: int,
+    g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
+) -> tuple[Tensor, Tensor]:
+    """One round of the conditional game on batch = (images (N, ...), labels (N,)): ``gan_step`` played by G(z, c)
+    and D(x, c) with the batch's labels bound in, so the fakes are asked for the batch's own labels.
+    Returns (loss_d, loss_g); a ``step_fn`` for ``train_gan``."""
+    real, labels = batch
+    # Bind the labels: to gan_step, G is z -> G(z, labels) and D is x -> D(x, labels); the game is unchanged.
+    return gan_step(lambda z: generator(z, labels), lambda x: discriminator(x, labels), opt_g, opt_d, real, z_dim,
+                    g_loss, d_loss)
+
+
+class ImageSnapshots:
+    """A ``train_gan`` callback that records G's images for fixed noise z (N, z_dim) (and fixed labels (N,) for a
+    conditional G(z, c)): ``frames[i]`` is a dict with ``step`` and ``images`` (N, C, H, W) in [-1, 1] on the CPU."""
+
+    def __init__(self, z: Tensor, labels: Tensor | None = None) -> None:
+        self.z, self.labels = z, labels
+        self.frames: list[dict] = []
+
+    def __call__(self, step: int, generator: nn.Module, discriminator: nn.Module) -> None:
+        self.frames.append({"step": step, "images": generate_fixed(generator, self.z, self.labels)})
+
+
+def train_classifier(
+    model: nn.Module,
+    dataset: torch.utils.data.TensorDataset,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    device: torch.device | None = None,
+    desc: str = "classifier",
+) -> list[float]:
+    """Train a classifier on dataset = (images (N, ...), labels (N,)) with Adam and cross-entropy for ``epochs``
+    passes in shuffled mini-batches; prints the wall time and returns the mean loss of each epoch."""
+    validate.positive_int(epochs, "epochs")
+    validate.positive_int(batch_size, "batch_size")
+    images, labels = dataset.tensors[0], dataset.tensors[1]
+    dev = device or settings.device()
+    model.to(dev).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    per_epoch = -(-len(labels) // batch_size)
+    epoch_losses: list[float] = []
+    start = time.perf_counter()
+    bar = settings.progress(range(epochs * per_epoch), desc=desc, unit="step")
+    for step in bar:
+        if step % per_epoch == 0:
+            order = torch.randperm(len(labels))
+            total = torch.zeros((), device=dev)
+        idx = order[(step % per_epoch) * batch_size:(step % per_epoch + 1) * batch_size]
+        x, y = images[idx].to(dev), labels[idx].to(dev)
+        loss = nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        total += loss.detach() * len(idx)
+        if step % per_epoch == per_epoch - 1:
+            epoch_losses.append(float(total) / len(labels))
+            bar.set_postfix(loss=f"{epoch_losses[-1]:.3f}", refresh=False)
+    model.eval()
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    seconds = time.perf_counter() - start
+    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"{desc}: {epochs} epochs ({epochs * per_epoch} steps) in {seconds:.1f} s on {dev.type} ({where})")
+    return epoch_losses
