@@ -291,3 +291,161 @@ def test_wrong_conditional_inputs_fail(name):
 
 def test_right_conditional_input_written_differently_passes():
     checks.check_conditional_input(lambda z, y, n: torch.cat([z, torch.eye(n)[y]], dim=1))
+
+
+# --------------------------------------------------------------------------- notebook 05: pix2pix
+from utils import pix2pix  # noqa: E402
+
+
+def test_reference_solutions_pass_05(capsys):
+    checks.check_unet_skip(pix2pix.skip_connection)
+    checks.check_patchgan_receptive_field(pix2pix.receptive_field)
+    checks.check_pix2pix_generator_loss(pix2pix.pix2pix_generator_loss)
+    checks.check_conditional_pair(pix2pix.conditional_pair)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+WRONG_SKIPS = {
+    "concatenated on the batch dimension": lambda d, e: torch.cat([d, e], dim=0),
+    "concatenated on the height": lambda d, e: torch.cat([d, e], dim=2),
+    "concatenated side by side (width)": lambda d, e: torch.cat([d, e], dim=3),
+    "encoder first": lambda d, e: torch.cat([e, d], dim=1),
+    "added, ResNet-style": lambda d, e: d + e,
+    "stacked (a new dimension)": lambda d, e: torch.stack([d, e], dim=1),
+    "no skip (decoder only)": lambda d, e: d,
+    "encoder resized to fit": lambda d, e: torch.cat([d, F.interpolate(e, size=d.shape[-2:])], dim=1),
+    "encoder detached": lambda d, e: torch.cat([d, e.detach()], dim=1),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_SKIPS)
+def test_wrong_unet_skips_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_unet_skip(WRONG_SKIPS[name])
+
+
+def test_right_unet_skip_written_differently_passes():
+    checks.check_unet_skip(lambda d, e: torch.cat((d, e), dim=-3))
+
+
+def _rf_walk(start=1, backwards=True, use_stride=True, minus_one=True):
+    def fn(layers):
+        r = start
+        for k, s in (reversed(layers) if backwards else layers):
+            r = (r - 1 if minus_one else r) * (s if use_stride else 1) + k
+        return r
+    return fn
+
+
+def _rf_own_stride(layers):
+    r = 1
+    for k, s in layers:
+        r += (k - 1) * s  # each layer's own stride instead of the product of the strides before it
+    return r
+
+
+WRONG_RECEPTIVE_FIELDS = {
+    "walked from the input (no reversed)": _rf_walk(backwards=False),
+    "strides ignored": _rf_walk(use_stride=False),
+    "started from r = 0": _rf_walk(start=0),
+    "r * s + k (the - 1 forgotten)": _rf_walk(minus_one=False),
+    "forward walk with each layer's own stride": _rf_own_stride,
+    "sum of the kernels": lambda layers: sum(k for k, _ in layers) or 1,
+    "product of the strides times the last kernel": lambda layers: (math.prod(s for _, s in layers) * layers[-1][0]) if layers else 1,
+    "returns a float": lambda layers: float(_rf_walk()(layers)),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_RECEPTIVE_FIELDS)
+def test_wrong_receptive_fields_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_patchgan_receptive_field(WRONG_RECEPTIVE_FIELDS[name])
+
+
+def test_right_receptive_field_written_differently_passes():
+    def forward(layers):
+        r, jump = 1, 1
+        for k, s in layers:
+            r += (k - 1) * jump
+            jump *= s
+        return r
+    checks.check_patchgan_receptive_field(forward)
+
+
+def g_loss_with(pixel="l1", gan="nonsaturating", reduce="mean", lam_on="l1", fixed_lambda=None, weighted_l1=False,
+                detach=False):
+    def fn(logits, fake, target, lambda_l1=100.0):
+        lam = lambda_l1 if fixed_lambda is None else fixed_lambda
+        diff = fake - target
+        pix = {"l1": diff.abs(), "l2": diff.square(), "signed": diff}[pixel]
+        adv = {"nonsaturating": F.softplus(-logits), "saturating": -F.softplus(logits),
+               "label fake": F.softplus(logits)}[gan]
+        pix, adv = (pix.mean(), adv.mean()) if reduce == "mean" else (pix.sum(), adv.sum())
+        total = adv + lam * pix if lam_on == "l1" else lam * adv + pix if lam_on == "gan" else adv + pix
+        if detach:
+            total = torch.tensor(total.detach().item())
+        return total, adv, lam * pix if weighted_l1 else pix
+    return fn
+
+
+WRONG_G_LOSSES_05 = {
+    "L2 instead of L1": g_loss_with(pixel="l2"),
+    "no absolute value": g_loss_with(pixel="signed"),
+    "saturating GAN term": g_loss_with(gan="saturating"),
+    "label 'fake' for G's outputs": g_loss_with(gan="label fake"),
+    "sums instead of means": g_loss_with(reduce="sum"),
+    "lambda on the GAN term": g_loss_with(lam_on="gan"),
+    "lambda forgotten": g_loss_with(lam_on="none"),
+    "lambda fixed at 100": g_loss_with(fixed_lambda=100.0),
+    "l1_term returned weighted": g_loss_with(weighted_l1=True),
+    "no gradient (float round trip)": g_loss_with(detach=True),
+    "returns the total only": lambda logits, fake, target, lam=100.0: F.softplus(-logits).mean() + lam * (fake - target).abs().mean(),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_G_LOSSES_05)
+def test_wrong_pix2pix_generator_losses_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_pix2pix_generator_loss(WRONG_G_LOSSES_05[name])
+
+
+def test_right_pix2pix_generator_loss_written_differently_passes():
+    def fn(logits, fake, target, lambda_l1):
+        gan = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+        l1 = F.l1_loss(fake, target)
+        return gan + lambda_l1 * l1, gan, l1
+    checks.check_pix2pix_generator_loss(fn)
+
+
+WRONG_CONDITIONAL_PAIRS = {
+    "the output alone (an unconditional D)": lambda a, b: b,
+    "input added to the output": lambda a, b: a + b,
+    "output first": lambda a, b: torch.cat([b, a], dim=1),
+    "on the batch dimension": lambda a, b: torch.cat([a, b], dim=0),
+    "side by side, like the A|B files": lambda a, b: torch.cat([a.expand_as(b), b], dim=3),
+    "one above the other": lambda a, b: torch.cat([a.expand_as(b), b], dim=2),
+    "the output detached": lambda a, b: torch.cat([a, b.detach()], dim=1),
+    "stacked (a new dimension)": lambda a, b: torch.stack([a.expand_as(b), b], dim=1),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_CONDITIONAL_PAIRS)
+def test_wrong_conditional_pairs_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_conditional_pair(WRONG_CONDITIONAL_PAIRS[name])
+
+
+def test_right_conditional_pair_written_differently_passes():
+    checks.check_conditional_pair(lambda a, b: torch.cat((a, b), 1))
+
+
+def _blank(*args):
+    raise NotImplementedError("the blank")
+
+
+@pytest.mark.parametrize("check", [checks.check_unet_skip, checks.check_patchgan_receptive_field,
+                                   checks.check_pix2pix_generator_loss, checks.check_conditional_pair],
+                         ids=lambda c: c.__name__)
+def test_pix2pix_checks_let_a_blank_raise_its_own_error(check):
+    with pytest.raises(NotImplementedError):  # the lessons' test expects the blank's error, not an AssertionError
+        check(_blank)

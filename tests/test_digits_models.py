@@ -131,7 +131,7 @@ def test_train_classifier_learns_digits_in_seconds(capsys):
     clf = models.DigitClassifier(size=16)
     losses_ = train.train_classifier(clf, train_set, epochs=3, device=CPU)
     assert len(losses_) == 3 and losses_[-1] < losses_[0]
-    assert "3 epochs (69 steps) in" in capsys.readouterr().out
+    assert "(3 epochs): 69 steps in" in capsys.readouterr().out
     assert not clf.training
     acc = metrics.classifier_accuracy(clf, *test_set.tensors)
     assert acc > 0.8

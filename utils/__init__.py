@@ -1,8 +1,9 @@
 """Conditional Generative Models, from scratch: the small package the course's notebooks stand on.
 
 One module per concept: ``settings`` (quick mode, seeds, device, timing), ``data``, ``download``, ``models``,
-``losses``, ``train``, ``metrics``, ``viz``, ``checks`` (the exercises' automatic checks) and ``widgets``
-(imported on demand: ``from utils import widgets``).
+``losses``, ``train``, ``metrics``, ``viz`` and ``checks`` (the exercises' automatic checks); imported on demand
+(``from utils import widgets``): ``widgets``, ``remedies`` (mode-collapse remedies, notebook 03), ``facades``
+(procedural label-map/photo pairs) and ``pix2pix`` (U-Net, PatchGAN, the pix2pix losses and loop, notebook 05).
 """
 from . import checks, data, download, losses, metrics, models, settings, train, viz
 from .settings import describe, device, pick, progress, quick_mode, seed_everything, timer

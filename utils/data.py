@@ -242,3 +242,99 @@ def batch_sampler(dataset: TensorDataset, generator: torch.Generator | None = No
         return (tensors[0][idx], tensors[1][idx]) if labels else tensors[0][idx]
 
     return sample
+
+
+# --------------------------------------------------------------------------- paired images (pix2pix)
+from functools import lru_cache  # noqa: E402
+
+
+@lru_cache(maxsize=None)
+def _photo(name: str) -> Tensor:
+    """A bundled photo (3, H, W) in [-1, 1], decoded once per process; callers must not modify it in place."""
+    return bundled_image(name)
+
+
+def _photo_crops(size: int, n: int, seed: int, photos: tuple[str, ...], oversample: int = 1) -> Tensor:
+    """``n`` random square crops (n, 3, size * oversample, size * oversample) in [-1, 1] of the bundled photos:
+    side 35-80 % of the photo's shorter side, random position, flipped left-right half of the time."""
+    validate.positive_int(size, "size")
+    validate.positive_int(n, "n")
+    if not photos or any(p not in PHOTOS for p in photos):
+        raise ValueError(f"photos must be a non-empty tuple of bundled photos from {PHOTOS}, got {photos!r}")
+    rng = np.random.default_rng(seed)
+    full = [_photo(p) for p in photos]
+    out = torch.empty(n, 3, size * oversample, size * oversample)
+    for i in range(n):
+        img = full[int(rng.integers(len(full)))]
+        h, w = img.shape[-2:]
+        side = int(min(h, w) * rng.uniform(0.35, 0.8))
+        top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        crop = img[:, top : top + side, left : left + side]
+        out[i] = resize(crop.flip(-1) if rng.random() < 0.5 else crop, size * oversample)
+    return out
+
+
+def edges_to_photo_pairs(size: int = 64, n: int = 256, seed: int = 0,
+                         photos: tuple[str, ...] = PHOTOS) -> TensorDataset:
+    """pix2pix's edges -> photo task on random crops of the bundled photos: ``(edges (n, 1, size, size), photos
+    (n, 3, size, size))`` in [-1, 1]; edges are Canny edges drawn black (-1) on white (+1), like edges2shoes."""
+    from skimage.feature import canny
+
+    big = _photo_crops(size, n, seed, photos, oversample=2)  # Canny at 2x, then max-pooled: 1-px clean edges
+    gray = ((0.299 * big[:, 0] + 0.587 * big[:, 1] + 0.114 * big[:, 2]) + 1) / 2  # (n, 2s, 2s) in [0, 1]
+    edges = np.stack([canny(g, sigma=2.0) for g in gray.numpy()]).astype(np.float32)
+    edges = F.max_pool2d(torch.from_numpy(edges).unsqueeze(1), 2)  # (n, 1, size, size), 1 on an edge
+    return TensorDataset(1 - 2 * edges, resize(big, size))
+
+
+def gray_to_colour_pairs(size: int = 64, n: int = 256, seed: int = 0,
+                         photos: tuple[str, ...] = PHOTOS) -> TensorDataset:
+    """Colourisation pairs from random crops of the bundled photos: ``(gray (n, 1, size, size), colour (n, 3, size,
+    size))`` in [-1, 1], gray = 0.299 R + 0.587 G + 0.114 B."""
+    colour = _photo_crops(size, n, seed, photos)
+    gray = (0.299 * colour[:, 0] + 0.587 * colour[:, 1] + 0.114 * colour[:, 2]).unsqueeze(1)
+    return TensorDataset(gray, colour)
+
+
+#: Image files :func:`aligned_pairs` reads.
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def aligned_pairs(folder: str | Path, size: int | None = 256, direction: str = "AtoB") -> TensorDataset:
+    """The pix2pix "A|B side by side" format: every image in ``folder`` holds A (left half) and B (right half);
+    returns ``(inputs (N, 3, size, size), targets (N, 3, size, size))`` in [-1, 1], sorted by file name.
+
+    ``direction="AtoB"`` gives (A, B), ``"BtoA"`` gives (B, A); the facades set stores the photo as A and the label
+    map as B, so label -> photo is "BtoA" (``utils.facades.decolorize`` turns its label images into class ids).
+    ``size=None`` keeps the stored size (all images must then share it).
+    """
+    from PIL import Image
+
+    if direction not in ("AtoB", "BtoA"):
+        raise ValueError(f"direction must be 'AtoB' or 'BtoA', got {direction!r}")
+    if size is not None:
+        validate.positive_int(size, "size")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no folder {folder}: expected a folder of A|B images such as facades/train/")
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no {'/'.join(IMAGE_SUFFIXES)} images; "
+                                f"expected A|B side-by-side images")
+    a_side, b_side = [], []
+    for f in files:
+        with Image.open(f) as im:
+            x = to_tensor_image(np.asarray(im.convert("RGB")))
+        w = x.shape[-1]
+        if w % 2:
+            raise ValueError(f"{f.name} is {w} px wide, an odd width: an A|B image holds two halves of equal width")
+        a, b = x[..., : w // 2], x[..., w // 2 :]
+        if size is not None:
+            a, b = resize(a, size), resize(b, size)
+        a_side.append(a)
+        b_side.append(b)
+    shapes = {tuple(t.shape) for t in a_side}
+    if len(shapes) > 1:
+        raise ValueError(f"the images in {folder} differ in size {sorted(shapes)}; pass size=... to resize them")
+    a_all, b_all = torch.stack(a_side), torch.stack(b_side)
+    return TensorDataset(a_all, b_all) if direction == "AtoB" else TensorDataset(b_all, a_all)

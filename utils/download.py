@@ -64,7 +64,7 @@ register(Dataset(
     sha256=None,
     size=None,
     members=("facades/train/", "facades/val/", "facades/test/"),
-    offline_default="the procedural facades of notebook 05 (coming in a later lesson)",
+    offline_default="utils.facades.facades_pairs (procedural facades, notebook 05)",
 ))
 register(Dataset(
     name="horse2zebra",

@@ -49,6 +49,16 @@ def gan_step(
     return loss_d.detach(), loss_g.detach()
 
 
+def report_time(desc: str, steps: int, start: float, device: torch.device) -> float:
+    """Wall seconds since ``start`` (``time.perf_counter()``), after waiting for the GPU; prints steps, device, ms/step."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    print(f"{desc}: {steps} steps in {seconds:.1f} s on {device.type} ({where}), {1000 * seconds / steps:.1f} ms/step")
+    return seconds
+
+
 def train_gan(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -102,12 +112,7 @@ def train_gan(
             bar.set_postfix(d_loss=f"{d_mean:.3f}", g_loss=f"{g_mean:.3f}", refresh=False)
         if callback is not None and (step % callback_every == 0 or step == steps):
             callback(step, generator, discriminator)
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    history.seconds = time.perf_counter() - start
-    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{desc}: {steps} steps in {history.seconds:.1f} s on {dev.type} ({where}), "
-          f"{1000 * history.seconds / steps:.1f} ms/step")
+    history.seconds = report_time(desc, steps, start, dev)
     return history
 
 
@@ -212,9 +217,5 @@ def train_classifier(
             epoch_losses.append(float(total) / len(labels))
             bar.set_postfix(loss=f"{epoch_losses[-1]:.3f}", refresh=False)
     model.eval()
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    seconds = time.perf_counter() - start
-    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{desc}: {epochs} epochs ({epochs * per_epoch} steps) in {seconds:.1f} s on {dev.type} ({where})")
+    report_time(f"{desc} ({epochs} epochs)", epochs * per_epoch, start, dev)
     return epoch_losses
