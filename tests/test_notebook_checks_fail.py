@@ -102,3 +102,59 @@ CASES["03: a minibatch std taken over the features of each row"] = (
     "notebooks/03_mode_collapse.ipynb", "class MinibatchStd",
     "MinibatchStd.forward = lambda self, h: torch.cat([h, h.std(dim=1, keepdim=True)], dim=1)",
     "assert torch.allclose(MinibatchStd()(h)[:, -1]")
+CASES["06: a PSNR with the peak of [0, 1] images on [-1, 1] data"] = (
+    "notebooks/06_super_resolution.ipynb", "def psnr",
+    "psnr = lambda x, y: 10 * torch.log10(1.0 / (x - y).square().flatten(1).mean(dim=1))",
+    "assert abs(value[0] - 26.0206)")
+CASES["06: a PSNR pooled over the batch instead of one per image"] = (
+    "notebooks/06_super_resolution.ipynb", "def psnr",
+    "psnr = lambda x, y: (10 * torch.log10(4.0 / (x - y).square().mean())).expand(x.shape[0])",
+    "assert abs(value[0] - 26.0206)")
+CASES["06: a sharpness measure that is the mean absolute intensity"] = (
+    "notebooks/06_super_resolution.ipynb", "def sharpness",
+    "sharpness = lambda x: x.abs().flatten(1).mean(dim=1)",
+    "assert abs(sharpness(ramp).item() - 0.1)")
+CASES["06: a generator whose residual is added to nearest-neighbour upsampling"] = (
+    "notebooks/06_super_resolution.ipynb", "class SRResNet",
+    "def _forward(self, lr):\n"
+    "    h = self.head(lr)\n"
+    "    return F.interpolate(lr, scale_factor=4, mode='nearest') + self.tail(self.up(h + self.body(h)))\n"
+    "SRResNet.forward = _forward",
+    "assert torch.equal(G_test(lr_test[:2]), bicubic_upsample")
+CASES["06: a conditional discriminator that does not see the LR input"] = (
+    "notebooks/06_super_resolution.ipynb", "def d_input",
+    "d_input = lambda lr, image: image",
+    "assert pair.shape == (2, 6, SIZE, SIZE)")
+CASES["06: training pairs whose LR and HR come from different crops"] = (
+    "notebooks/06_super_resolution.ipynb", "superres.crop_sampler(SIZE, photos",
+    "_sampler = superres.crop_sampler\n"
+    "def _mismatched(size, photos=superres.TRAIN_PHOTOS, seed=0, scale=4):\n"
+    "    draw = _sampler(size, photos, seed, scale)\n"
+    "    return lambda n: (draw(n)[0], draw(n)[1])\n"
+    "superres.crop_sampler = _mismatched",
+    "assert gain_l1 >")
+CASES["05: a receptive field that forgets the strides"] = (
+    "notebooks/05_pix2pix.ipynb", "def receptive_field",
+    "_receptive_field = receptive_field\n"
+    "receptive_field = lambda layers: 1 + sum(m.kernel_size[0] - 1 for m in layers if isinstance(m, nn.Conv2d))",
+    "assert receptive_field(D) == 70")
+CASES["05: a discriminator that sees the photo without its label map"] = (
+    "notebooks/05_pix2pix.ipynb", "def conditional_pair",
+    "conditional_pair = lambda a, b: torch.cat([b, b], dim=1)",
+    "assert real_pair.shape == (4, 6, SIZE, SIZE)")
+CASES["05: a U-Net whose skip connections carry nothing"] = (
+    "notebooks/05_pix2pix.ipynb", "def skip_connection",
+    "pix2pix.skip_connection = lambda decoder, encoder: torch.cat([decoder, torch.zeros_like(encoder)], dim=1)",
+    "assert shares[\"U-Net\"] > 0.5")
+CASES["05: per-class accuracy divided by the predicted counts"] = (
+    "notebooks/05_pix2pix.ipynb", "def fcn_scores",
+    "_fcn_scores = fcn_scores\n"
+    "def fcn_scores(pred_ids, true_ids, n_classes):\n"
+    "    hist = confusion_matrix(pred_ids, true_ids, n_classes).double()\n"
+    "    return {**_fcn_scores(pred_ids, true_ids, n_classes),\n"
+    "            'per_class_acc': float((hist.diag() / hist.sum(0)).nanmean())}",
+    "assert all(abs(scores[k] - hand[k]) < 1e-9 for k in hand)")
+CASES["05: checkpoints loaded without checking their SHA-256"] = (
+    "notebooks/05_pix2pix.ipynb", "def verify_checkpoint",
+    "verify_checkpoint = lambda name, folder=CHECKPOINTS: folder / name",
+    "assert caught is not None")

@@ -367,11 +367,7 @@ def train_pix2pix(
         for key in keys:
             sums[key] += logs[key]
         if step % log_every == 0 or step == steps:
-            n = step - (history.step[-1] if history.step else 0)
-            history.step.append(step)
-            for key in keys:
-                getattr(history, key).append(sums[key] / n)
-                sums[key] = 0.0
+            train.log_means(history, sums, step)
             bar.set_postfix(d_loss=f"{history.d_loss[-1]:.3f}", g_gan=f"{history.g_gan[-1]:.3f}",
                             l1=f"{history.l1[-1]:.3f}", refresh=False)
         if callback is not None and (step % callback_every == 0 or step == steps):

@@ -49,6 +49,16 @@ def gan_step(
     return loss_d.detach(), loss_g.detach()
 
 
+def log_means(history: object, sums: dict[str, float], step: int) -> None:
+    """Append ``step`` to ``history.step`` and each running sum's mean since the last log to the history's list of
+    the same name (``history.l1`` for ``sums["l1"]``); reset the sums to 0."""
+    n = step - (history.step[-1] if history.step else 0)
+    history.step.append(step)
+    for key in sums:
+        getattr(history, key).append(sums[key] / n)
+        sums[key] = 0.0
+
+
 def report_time(desc: str, steps: int, start: float, device: torch.device) -> float:
     """Wall seconds since ``start`` (``time.perf_counter()``), after waiting for the GPU; prints steps, device, ms/step."""
     if device.type == "cuda":
