@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -69,10 +68,7 @@ def main() -> int:
         "mode": "quick (CI)" if utils.quick_mode() else "learner",
         "seeds": args.seeds,
         "steps": {d: {m: remedies.default_steps(m, d) for m in methods} for d in args.datasets},
-        "threads": torch.get_num_threads(),
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
-                   f"Python {platform.python_version()}",
-        "torch": torch.__version__,
+        **utils.settings.machine(),
         "total_minutes": round((time.perf_counter() - start) / 60, 1),
         "summary": summary,
         "runs": rows,

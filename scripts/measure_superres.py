@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -68,10 +67,7 @@ def main() -> int:
         "held_out": superres.HELD_OUT,
         "tiles": len(hr_test),
         "recipe": recipe,
-        "threads": torch.get_num_threads(),
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
-                   f"Python {platform.python_version()}",
-        "torch": torch.__version__,
+        **utils.settings.machine(),
         "total_minutes": round((time.perf_counter() - start) / 60, 1),
         "summary": summary,
         "runs": rows,

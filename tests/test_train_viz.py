@@ -145,3 +145,9 @@ def test_log_means_appends_the_mean_since_the_last_log_and_resets():
     train.log_means(history, sums, 5)           # 2 steps since the last log
     assert history.step == [3, 5] and history.l1 == [2.0, 1.0] and history.d_loss == [1.0, 0.0]
     assert all(v == 0.0 for v in sums.values())
+
+
+def test_machine_names_threads_cores_and_versions():
+    info = settings.machine()
+    assert info["threads"] == torch.get_num_threads() and info["torch"] == torch.__version__
+    assert "CPU cores" in info["machine"] and "Python" in info["machine"]

@@ -81,3 +81,13 @@ def progress(iterable: Iterable[T], **kwargs) -> Iterable[T]:
     """A ``tqdm.auto`` progress bar that honours ``TQDM_DISABLE=1`` (tqdm's notebook bar ignores that variable)."""
     kwargs.setdefault("disable", os.environ.get("TQDM_DISABLE", "0").strip().lower() in {"1", "true", "yes"})
     return tqdm(iterable, **kwargs)
+
+
+def machine() -> dict[str, object]:
+    """Where a measurement ran, for the results files: torch threads, OS, CPU cores, Python and torch versions."""
+    import platform
+
+    return {"threads": torch.get_num_threads(),
+            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
+                       f"Python {platform.python_version()}",
+            "torch": torch.__version__}

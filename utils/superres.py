@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import data, losses, settings, validate
+from . import data, losses, settings, train, validate
 
 #: The upscaling factor of the notebook.
 SCALE = 4
@@ -266,18 +266,9 @@ def train_sr(generator: nn.Module, sample: Callable[[int], tuple[Tensor, Tensor]
         for key in keys:
             sums[key] += logs[key]
         if step % log_every == 0 or step == steps:
-            n = step - (history.step[-1] if history.step else 0)
-            history.step.append(step)
-            for key in keys:
-                getattr(history, key).append(sums[key] / n)
-                sums[key] = 0.0
+            train.log_means(history, sums, step)
             bar.set_postfix(pixel=f"{history.pixel[-1]:.4f}", refresh=False)
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    history.seconds = time.perf_counter() - start
-    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{desc}: {steps} steps in {history.seconds:.1f} s on {dev.type} ({where}), "
-          f"{1000 * history.seconds / steps:.1f} ms/step")
+    history.seconds = train.report_time(desc, steps, start, dev)
     generator.eval()
     return history
 
