@@ -34,7 +34,7 @@ from pathlib import Path
 import torch
 
 import utils
-from utils import facades, pix2pix, segment
+from utils import facades, pix2pix, segment, train
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "notebooks" / "checkpoints"
@@ -55,23 +55,14 @@ MODELS = {
 LABELS = {"l1": "L1", "cgan": "cGAN", "l1_cgan": "L1+cGAN", "l1_gan": "L1+GAN"}
 
 
-def sha256_of(path: Path) -> str:
-    """The hex sha256 of a file."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def save_half(module: torch.nn.Module, path: Path) -> None:
-    """Save a state dict with its floating tensors in float16 (half the bytes; the scores use these weights)."""
-    state = {k: (v.half() if v.is_floating_point() else v).clone() for k, v in module.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
+    """Save a float16 state dict as ``path`` and record its SHA-256 in that folder's SHA256SUMS."""
+    train.save_checkpoint(module, path.name, path.parent)
 
 
 def load_half(module: torch.nn.Module, path: Path) -> torch.nn.Module:
-    """Load a state dict saved by :func:`save_half` into ``module`` (float32 again)."""
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    module.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in state.items()})
-    return module
+    """Load a checkpoint written by :func:`save_half` into ``module`` (float32 again), its SHA-256 checked."""
+    return train.load_checkpoint(module, path.name, path.parent)
 
 
 def machine(threads: int) -> str:
@@ -152,7 +143,7 @@ def evaluate(G: torch.nn.Module, labels_img: torch.Tensor, photos: torch.Tensor,
 
 
 def score_stage(threads: int, command: str) -> None:
-    """Load every shipped checkpoint back, score it on held-out facades and write the JSON and SHA256SUMS."""
+    """Load every shipped checkpoint back (SHA-256 checked), score it on held-out facades and write the JSON."""
     utils.seed_everything(SEED, threads=threads)
     labels_img, photos, ids = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
     seg = load_half(segment.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
@@ -167,8 +158,7 @@ def score_stage(threads: int, command: str) -> None:
         runs[name] = json.loads((WORK / f"{name}.json").read_text())
         print(f"{LABELS[name]:8s} {rows[name]} | {runs[name]['train_seconds']:.0f} s of training")
     files = ["segmenter.pt"] + [f"pix2pix_{name}.pt" for name in MODELS]
-    sums = {f: sha256_of(CKPT / f) for f in files}
-    (CKPT / "SHA256SUMS").write_text("".join(f"{sums[f]}  {f}\n" for f in files))  # the format of `sha256sum`
+    sums = {f: hashlib.sha256((CKPT / f).read_bytes()).hexdigest() for f in files}  # all verified by load_half
     out = {
         "setup": (f"procedural facades {SIZE}x{SIZE}: {N_TRAIN} training pairs (seed {TRAIN_SEED}), {N_TEST} held-out "
                   f"(seed {TEST_SEED}); U-Net width {WIDTH}, PatchGAN width {WIDTH} with n_layers={D_LAYERS}, "
@@ -188,7 +178,7 @@ def score_stage(threads: int, command: str) -> None:
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {OUT} and {CKPT / 'SHA256SUMS'}")
+    print(f"wrote {OUT}")
 
 
 def main() -> int:

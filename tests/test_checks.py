@@ -449,3 +449,333 @@ def _blank(*args):
 def test_pix2pix_checks_let_a_blank_raise_its_own_error(check):
     with pytest.raises(NotImplementedError):  # the lessons' test expects the blank's error, not an AssertionError
         check(_blank)
+
+
+# --------------------------------------------------------------------------- notebook 07: CycleGAN
+from utils import cyclegan  # noqa: E402
+
+
+def test_cyclegan_reference_solutions_pass(capsys):
+    checks.check_cycle_loss(cyclegan.cycle_loss)
+    checks.check_identity_loss(cyclegan.identity_loss)
+    checks.check_image_pool(cyclegan.ImagePool)
+    checks.check_lsgan_discriminator_loss(cyclegan.lsgan_discriminator_loss)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+def two_way_l1(direction="both", pixel="l1", reduce="mean", combine="add", weight=1.0, detach=False, cross=False):
+    def fn(real_a, x_a, real_b, x_b):
+        def term(x, real):
+            diff = x - real
+            err = {"l1": diff.abs(), "l2": diff.square(), "signed": diff}[pixel]
+            return err.mean() if reduce == "mean" else err.sum()
+        if cross:  # each output compared with the other domain's images (broadcast over the channels)
+            total = (x_a - real_b).abs().mean() + (x_b - real_a).abs().mean()
+        elif combine == "concatenate":
+            total = torch.cat([(x_a - real_a).abs().flatten(), (x_b - real_b).abs().flatten()]).mean()
+        else:
+            a, b = term(x_a, real_a), term(x_b, real_b)
+            total = {"both": a + b, "a": a, "b": b}[direction]
+            if combine == "average":
+                total = total / 2
+        total = weight * total
+        return torch.tensor(total.item()) if detach else total
+    return fn
+
+
+WRONG_TWO_WAY_L1 = {
+    "one direction only (A)": two_way_l1(direction="a"),
+    "one direction only (B)": two_way_l1(direction="b"),
+    "L2 instead of L1": two_way_l1(pixel="l2"),
+    "no absolute value": two_way_l1(pixel="signed"),
+    "sums instead of means": two_way_l1(reduce="sum"),
+    "the two directions averaged": two_way_l1(combine="average"),
+    "the mean over both domains' pixels together": two_way_l1(combine="concatenate"),
+    "each output compared with the other domain": two_way_l1(cross=True),
+    "weighted by lambda = 10 inside": two_way_l1(weight=10.0),
+    "weighted by 0.5 lambda = 5 inside": two_way_l1(weight=5.0),
+    "no gradient (float round trip)": two_way_l1(detach=True),
+}
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the cross-domain version broadcasts, and F.l1_loss may warn
+@pytest.mark.parametrize("name", WRONG_TWO_WAY_L1)
+@pytest.mark.parametrize("check", [checks.check_cycle_loss, checks.check_identity_loss], ids=lambda c: c.__name__)
+def test_wrong_cycle_and_identity_losses_fail(check, name):
+    with pytest.raises(AssertionError):
+        check(WRONG_TWO_WAY_L1[name])
+
+
+def test_right_cycle_and_identity_losses_written_differently_pass():
+    fn = lambda ra, xa, rb, xb: (xa - ra).abs().mean() + torch.mean(torch.abs(rb - xb))  # noqa: E731
+    checks.check_cycle_loss(fn)
+    checks.check_identity_loss(lambda ra, xa, rb, xb: F.l1_loss(xa, ra, reduction="mean") + F.l1_loss(xb, rb))
+
+
+class _OnlyNewPool(cyclegan.ImagePool):
+    def query(self, images):  # fills, then always lets the new image through
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+        return images.detach()
+
+
+class _FrozenPool(cyclegan.ImagePool):
+    def query(self, images):  # never stores new images once full: returns a stored one but keeps it
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif self.rng.random() < 0.5:
+                out.append(self.images[self.rng.randrange(self.size)])
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class _AlwaysSwapPool(cyclegan.ImagePool):
+    def query(self, images):  # swaps every image once full
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            else:
+                i = self.rng.randrange(self.size)
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+        return torch.stack(out)
+
+
+class _ForgetfulPool(cyclegan.ImagePool):
+    def query(self, images):  # returns (and removes) a stored image but does not store the new one in its place
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif self.rng.random() < 0.5:
+                out.append(self.images.pop(self.rng.randrange(self.size)))
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class _NoFillPool(cyclegan.ImagePool):
+    def query(self, images):  # tosses the coin from the start, swapping among whatever is stored
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if self.images and self.rng.random() < 0.5:
+                i = self.rng.randrange(len(self.images))
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+            else:
+                if len(self.images) < self.size:
+                    self.images.append(image.clone())
+                out.append(image)
+        return torch.stack(out)
+
+
+class _AttachedPool(cyclegan.ImagePool):
+    def query(self, images):  # the reference without detach()
+        if self.size == 0:
+            return images
+        out = []
+        for image in images:
+            if len(self.images) < self.size:
+                self.images.append(image)
+                out.append(image)
+            elif self.rng.random() < 0.5:
+                i = self.rng.randrange(self.size)
+                out.append(self.images[i])
+                self.images[i] = image
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class _WholeBatchPool(cyclegan.ImagePool):
+    def query(self, images):  # one coin per batch: the whole batch is swapped or not
+        if self.size == 0:
+            return images.detach()
+        swap = len(self.images) >= self.size and self.rng.random() < 0.5
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif swap:
+                i = self.rng.randrange(self.size)
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class _FifoPool(cyclegan.ImagePool):
+    def query(self, images):  # a queue: the oldest stored image comes back, not a random one
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif self.rng.random() < 0.5:
+                out.append(self.images.pop(0))
+                self.images.append(image.clone())
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class _NoSizeZeroPool(cyclegan.ImagePool):
+    def query(self, images):  # the reference without its size-0 case
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif self.rng.random() < 0.5:
+                i = self.rng.randrange(self.size)
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+class _BiasedPool(cyclegan.ImagePool):
+    def query(self, images):  # swaps with probability 1/4
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif self.rng.random() < 0.25:
+                i = self.rng.randrange(self.size)
+                out.append(self.images[i])
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+WRONG_POOLS = {
+    "returns only new images": _OnlyNewPool,
+    "never stores new images after filling": _FrozenPool,
+    "always swaps": _AlwaysSwapPool,
+    "returns the stored image but forgets to store the new one": _ForgetfulPool,
+    "does not fill first": _NoFillPool,
+    "returns non-detached tensors": _AttachedPool,
+    "one coin per batch": _WholeBatchPool,
+    "a queue (the oldest comes back)": _FifoPool,
+    "size 0 not handled": _NoSizeZeroPool,
+    "swaps with probability 1/4": _BiasedPool,
+}
+
+
+@pytest.mark.parametrize("name", WRONG_POOLS)
+def test_wrong_image_pools_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_image_pool(WRONG_POOLS[name])
+
+
+class _TorchRandomPool(cyclegan.ImagePool):
+    def query(self, images):  # right, but with PyTorch's global generator instead of self.rng
+        if self.size == 0:
+            return images.detach()
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image.clone())
+            elif torch.rand(()) < 0.5:
+                i = int(torch.randint(self.size, ()))
+                out.append(self.images[i].clone())
+                self.images[i] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+
+def test_right_image_pool_written_differently_passes():
+    checks.check_image_pool(_TorchRandomPool)
+
+
+def test_image_pool_check_is_deterministic_and_leaves_the_global_generators_alone(capsys):
+    import random
+    torch.manual_seed(123)
+    random.seed(123)
+    expected = (torch.rand(()), random.random())
+    torch.manual_seed(123)
+    random.seed(123)
+    checks.check_image_pool(_TorchRandomPool)
+    checks.check_image_pool(_TorchRandomPool)
+    assert (torch.rand(()), random.random()) == expected
+    first, second = capsys.readouterr().out.splitlines()
+    assert first == second
+
+
+def lsgan_d_with(kind="ls", targets="right", half=True, reduce="mean", detach=False):
+    def fn(real, fake):
+        t_real, t_fake = (1.0, 0.0) if targets == "right" else (0.0, 1.0)
+        if kind == "bce":
+            r = F.binary_cross_entropy_with_logits(real, torch.full_like(real, t_real), reduction=reduce)
+            f = F.binary_cross_entropy_with_logits(fake, torch.full_like(fake, t_fake), reduction=reduce)
+        else:
+            if kind == "sigmoid":
+                real, fake = torch.sigmoid(real), torch.sigmoid(fake)
+            dist = (lambda x, t: (x - t).abs()) if kind == "abs" else (lambda x, t: (x - t).square())
+            r, f = dist(real, t_real), dist(fake, t_fake)
+            r, f = (r.mean(), f.mean()) if reduce == "mean" else (r.sum(), f.sum())
+        loss = (0.5 if half else 1.0) * (r + f)
+        return torch.tensor(loss.item()) if detach else loss
+    return fn
+
+
+WRONG_LSGAN_D_LOSSES = {
+    "BCE-with-logits": lsgan_d_with(kind="bce"),
+    "swapped targets": lsgan_d_with(targets="swapped"),
+    "missing the 1/2": lsgan_d_with(half=False),
+    "sum instead of mean": lsgan_d_with(reduce="sum"),
+    "squares of sigmoid(scores)": lsgan_d_with(kind="sigmoid"),
+    "absolute instead of squared distance": lsgan_d_with(kind="abs"),
+    "no gradient (float round trip)": lsgan_d_with(detach=True),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_LSGAN_D_LOSSES)
+def test_wrong_lsgan_discriminator_losses_fail(name):
+    with pytest.raises(AssertionError):
+        checks.check_lsgan_discriminator_loss(WRONG_LSGAN_D_LOSSES[name])
+
+
+def test_right_lsgan_discriminator_loss_written_differently_passes():
+    checks.check_lsgan_discriminator_loss(lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f**2).mean())
+
+
+class _BlankPool(cyclegan.ImagePool):
+    def query(self, images):
+        raise NotImplementedError("the blank")
+
+
+@pytest.mark.parametrize("check, blank", [(checks.check_cycle_loss, _blank), (checks.check_identity_loss, _blank),
+                                          (checks.check_image_pool, _BlankPool),
+                                          (checks.check_lsgan_discriminator_loss, _blank)],
+                         ids=["cycle_loss", "identity_loss", "image_pool", "lsgan_discriminator_loss"])
+def test_cyclegan_checks_let_a_blank_raise_its_own_error(check, blank):
+    with pytest.raises(NotImplementedError):
+        check(blank)

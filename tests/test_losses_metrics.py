@@ -98,3 +98,14 @@ def test_frechet_distance():
         metrics.frechet_distance(a, b[:, :2])
     with pytest.raises(ValueError, match=r"\(N, F\)"):
         metrics.frechet_distance(a[:1], b)
+
+
+def test_diversity():
+    from utils import metrics as m
+
+    x = torch.zeros(3, 1, 2, 2)
+    assert m.diversity(x) == 0
+    x[1] = 1.0  # distances: |0-1| = 2 (four pixels of 1), |0-0| = 0, |1-0| = 2 -> mean 4/3
+    assert abs(m.diversity(x) - 4 / 3) < 1e-9
+    with pytest.raises(ValueError):
+        m.diversity(torch.zeros(1, 4))

@@ -158,3 +158,25 @@ CASES["05: checkpoints loaded without checking their SHA-256"] = (
     "notebooks/05_pix2pix.ipynb", "def verify_checkpoint",
     "verify_checkpoint = lambda name, folder=CHECKPOINTS: folder / name",
     "assert caught is not None")
+CASES["07: a residual block that drops its skip connection"] = (
+    "notebooks/07_cyclegan.ipynb", "class ResnetBlock",
+    "ResnetBlock.forward = lambda self, x: self.body(x)",
+    "a residual block with f = 0 must return its input")
+CASES["07: least squares with the targets swapped"] = (
+    "notebooks/07_cyclegan.ipynb", "def lsgan_discriminator_loss",
+    "_lsgan_d = lsgan_discriminator_loss\n"
+    "lsgan_discriminator_loss = lambda real, fake: _lsgan_d(fake, real)",
+    "assert abs(lsgan_discriminator_loss(real_s, fake_s).item() - 1.25)")
+CASES["07: a cycle loss in one direction only"] = (
+    "notebooks/07_cyclegan.ipynb", "def cycle_loss",
+    "cycle_loss = lambda real_a, rec_a, real_b, rec_b: F.l1_loss(rec_a, real_a)",
+    "assert cycle_loss(a, a, b, b).item() == 0")
+CASES["07: a history pool that only ever returns the new images"] = (
+    "notebooks/07_cyclegan.ipynb", "class ImagePool",
+    "ImagePool.query = lambda self, images: images.detach()",
+    "assert abs(old / 2000 - 0.5) < 0.05")
+CASES["07: the full CycleGAN swapped for the one trained without the cycle loss"] = (
+    "notebooks/07_cyclegan.ipynb", "fake_a = {name: cyclegan.translate(g_ba, x_b)",
+    "generators['cycle'] = generators['nocycle']\n"
+    "fake_b['cycle'], fake_a['cycle'] = fake_b['nocycle'], fake_a['nocycle']",
+    "assert full[\"keep A→B\"] >= 0.55")

@@ -93,3 +93,50 @@ def test_image_sequence_viewer():
     assert "image/png" in viewer._repr_mimebundle_()
     with pytest.raises(ValueError, match="one image batch per step"):
         widgets.ImageSequenceViewer(imgs, [0, 10])
+
+
+def _cycle_models():
+    from utils import cyclegan as cg
+
+    torch.manual_seed(0)
+    make = lambda: cg.resnet_generator(1, 1, width=4, n_blocks=1, n_down=1)  # noqa: E731
+    return {"model 1": (make(), make()), "identity": (torch.nn.Identity(), torch.nn.Identity())}
+
+
+def test_cycle_explorer_redraws_and_reports_cycle_errors():
+    from utils.widgets import CycleExplorer
+
+    a, b = torch.rand(5, 1, 8, 8) * 2 - 1, torch.rand(3, 1, 8, 8) * 2 - 1
+    models = _cycle_models()
+    models["identity"] = (torch.nn.Conv2d(1, 1, 1), torch.nn.Conv2d(1, 1, 1))
+    for conv in models["identity"]:
+        torch.nn.init.ones_(conv.weight)
+        torch.nn.init.zeros_(conv.bias)
+    ex = CycleExplorer(models, a, b, domains=("hand", "type"),
+                       classify={"hand": lambda x: torch.zeros(len(x), dtype=torch.long)})
+    png0 = bytes(ex.image.value)
+    assert ex.cycle_errors()["identity"] == 0  # an identity round trip has no cycle error
+    assert ex.cycle_errors()["model 1"] > 0
+    ex.index.value = 4
+    assert bytes(ex.image.value) != png0
+    ex.direction.value = "BA"
+    assert ex.index.max == 2 and ex.index.value == 2  # domain B holds 3 images: the slider follows
+    x = b[2]
+    g_ab, g_ba = models["model 1"]
+    with torch.no_grad():
+        expected = (g_ab.eval()(g_ba.eval()(x[None]))[0] - x).abs().mean().item()
+    assert abs(ex.cycle_errors()["model 1"] - expected) < 1e-3
+    fig = ex.figure()
+    assert "type → hand → type" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
+    bundle = ex._repr_mimebundle_()
+    assert "image/png" in bundle and "CycleExplorer" in bundle["text/plain"]
+
+
+def test_cycle_explorer_rejects_bad_input():
+    from utils.widgets import CycleExplorer
+
+    with pytest.raises(ValueError, match="models"):
+        CycleExplorer({}, torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))
+    with pytest.raises(ValueError, match="images_b"):
+        CycleExplorer(_cycle_models(), torch.zeros(1, 1, 8, 8), torch.zeros(8, 8))

@@ -338,3 +338,205 @@ def aligned_pairs(folder: str | Path, size: int | None = 256, direction: str = "
         raise ValueError(f"the images in {folder} differ in size {sorted(shapes)}; pass size=... to resize them")
     a_all, b_all = torch.stack(a_side), torch.stack(b_side)
     return TensorDataset(a_all, b_all) if direction == "AtoB" else TensorDataset(b_all, a_all)
+
+
+# --------------------------------------------------------------------------- typeset digits (CycleGAN's domain B)
+#: Fonts shipped with matplotlib whose digits the typeset domain draws (file names in mpl-data/fonts/ttf).
+TYPESET_FONTS = (
+    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf", "STIXGeneral.ttf", "STIXGeneralBol.ttf", "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf",
+    "cmb10.ttf",
+)
+
+
+def _font_path(name: str) -> Path:
+    """The path of a font file shipped with matplotlib."""
+    import matplotlib
+
+    path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name
+    if not path.is_file():
+        raise FileNotFoundError(f"matplotlib ships no font {name!r} (looked in {path.parent})")
+    return path
+
+
+def typeset_digits(size: int = 16, n: int = 2000, seed: int = 0, fonts: tuple[str, ...] = TYPESET_FONTS,
+                   slant: float = 0.25, jitter: float = 0.05,
+                   height: tuple[float, float] = (0.75, 0.95)) -> TensorDataset:
+    """Digits typeset in matplotlib's fonts, white on black like :func:`digits`: ``(images (n, 1, size, size) in
+    [-1, 1], labels (n,))``, each class n/10 times; random font, height (a fraction of the side drawn from
+    ``height``), stroke weight, slant (shear up to ``slant``) and position (up to ``jitter`` of the side off
+    centre), deterministic by seed."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    validate.positive_int(size, "size")
+    validate.positive_int(n, "n")
+    if not fonts:
+        raise ValueError("fonts must name at least one font shipped with matplotlib")
+    if not 0 < height[0] <= height[1] <= 1:
+        raise ValueError(f"height must be a range (low, high) of fractions with 0 < low <= high <= 1, got {height}")
+    paths = [_font_path(f) for f in fonts]
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % 10)
+    side = 4 * size  # draw at 4x, then average down: anti-aliased strokes
+    out = np.empty((n, side, side), dtype=np.float32)
+    for i, label in enumerate(labels):
+        font = ImageFont.truetype(str(paths[int(rng.integers(len(paths)))]), size=side)
+        canvas = Image.new("L", (2 * side, 2 * side), 0)
+        stroke = int(rng.integers(0, 2)) * side // 48  # half of them drawn a little heavier
+        ImageDraw.Draw(canvas).text((side // 2, side // 4), str(label), fill=255, font=font,
+                                    stroke_width=stroke, stroke_fill=255)
+        shear = rng.uniform(-slant, slant)  # x' = x + shear * (y - centre): italic-like slant
+        canvas = canvas.transform(canvas.size, Image.AFFINE, (1, shear, -shear * side, 0, 1, 0),
+                                  resample=Image.BILINEAR)
+        left, top, right, bottom = canvas.getbbox()
+        glyph = canvas.crop((left, top, right, bottom))
+        glyph_height = rng.uniform(*height) * side
+        scale = min(glyph_height / glyph.height, 0.95 * side / glyph.width)
+        glyph = glyph.resize((max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))),
+                             Image.LANCZOS)
+        dx, dy = rng.uniform(-jitter, jitter, size=2) * side
+        img = Image.new("L", (side, side), 0)
+        img.paste(glyph, (int(round((side - glyph.width) / 2 + dx)), int(round((side - glyph.height) / 2 + dy))))
+        out[i] = np.asarray(img, dtype=np.float32) / 255.0
+    images = F.avg_pool2d(torch.from_numpy(out).unsqueeze(1), 4) * 2 - 1
+    return TensorDataset(images, torch.from_numpy(labels.astype(np.int64)))
+
+
+# --------------------------------------------------------------------------- unpaired photos <-> paintings (CycleGAN)
+#: Colours in the palette of one :func:`painterly` image.
+PAINT_COLOURS = 16
+
+
+def _blur(x: Tensor, sigma: float) -> Tensor:
+    """Separable Gaussian blur of (N, C, H, W) with standard deviation ``sigma`` pixels, edges replicated."""
+    r = max(1, int(math.ceil(2.5 * sigma)))
+    t = torch.arange(-r, r + 1, dtype=x.dtype)
+    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (r, r, r, r), mode="replicate")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+
+
+def _kuwahara(x: Tensor, r: int = 2, q: float = 8.0) -> Tensor:
+    """Edge-preserving smoothing of (N, C, H, W): each pixel takes the mean of its four (r+1)x(r+1) corner windows,
+    weighted by variance ** (-q/2), so the flattest window (the one not straddling an edge) wins."""
+    n, c, h, w = x.shape
+    lum = x.mean(1, keepdim=True)
+    boxes = F.avg_pool2d(F.pad(torch.cat([x, lum, lum * lum], 1), (r, r, r, r), mode="replicate"), r + 1, stride=1)
+    windows = [boxes[:, :, i : i + h, j : j + w] for i in (0, r) for j in (0, r)]
+    means = torch.stack([b[:, :c] for b in windows])  # (4, N, C, H, W)
+    var = torch.stack([(b[:, c + 1 :] - b[:, c : c + 1] ** 2).clamp_min(0) for b in windows])  # (4, N, 1, H, W)
+    weights = (var + 1e-4) ** (-q / 2)
+    return (weights * means).sum(0) / weights.sum(0)
+
+
+def _smear(x: Tensor, direction: Tensor, length: float, steps: int) -> Tensor:
+    """Average (N, C, H, W) along straight strokes: ``steps`` bilinear samples from -length to +length pixels along
+    ``direction`` (N, 2, H, W) (unit x, y vectors), triangle-weighted."""
+    n, c, h, w = x.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype), torch.arange(w, dtype=x.dtype), indexing="ij")
+    out, total = torch.zeros_like(x), 0.0
+    for t in torch.linspace(-length, length, steps).tolist():
+        weight = 1 - abs(t) / (length + 1)
+        px, py = xs + t * direction[:, 0], ys + t * direction[:, 1]
+        grid = torch.stack([(2 * px + 1) / w - 1, (2 * py + 1) / h - 1], dim=-1)  # (N, H, W, 2) in [-1, 1]
+        out += weight * F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        total += weight
+    return out / total
+
+
+def _kmeans_palette(x: Tensor, k: int, generator: torch.Generator, iters: int = 8) -> Tensor:
+    """Repaint each image (N, C, H, W) with its own ``k`` colours: k-means on 512 random pixels, then every pixel
+    takes its nearest centre."""
+    n, c, h, w = x.shape
+    pixels = x.flatten(2).transpose(1, 2)  # (N, H*W, C)
+    pick = torch.randint(h * w, (n, max(k, min(h * w, 512))), generator=generator)
+    sample = torch.gather(pixels, 1, pick.unsqueeze(-1).expand(-1, -1, c))
+    centres = sample[:, :k].clone()
+    for _ in range(iters):
+        onehot = F.one_hot(torch.cdist(sample, centres).argmin(-1), k).to(x.dtype)  # (N, S, k)
+        counts = onehot.sum(1).unsqueeze(-1)  # (N, k, 1)
+        centres = torch.where(counts > 0, onehot.transpose(1, 2) @ sample / counts.clamp_min(1), centres)
+    nearest = torch.cdist(pixels, centres).argmin(-1)  # (N, H*W)
+    out = torch.gather(centres, 1, nearest.unsqueeze(-1).expand(-1, -1, c))
+    return out.transpose(1, 2).reshape(n, c, h, w)
+
+
+def painterly(images: Tensor, seed: int = 0) -> Tensor:
+    """Render photos (N, 3, H, W) in [-1, 1] as paintings (N, 3, H, W) in [-1, 1], deterministic by ``seed``.
+
+    Kuwahara smoothing (flat patches, sharp edges), smears along the edges' direction (the structure tensor's; random
+    but smooth where there is no edge), streaky brush texture, then a palette of PAINT_COLOURS colours per image.
+    """
+    validate.images(images, "images")
+    n, c, h, w = images.shape
+    if c != 3 or n == 0 or min(h, w) < 8:
+        raise ValueError(f"images must have shape (N, 3, H, W) with N >= 1 and H, W >= 8, got {tuple(images.shape)}")
+    g = torch.Generator().manual_seed(seed)
+    x = _kuwahara((images.float() + 1) / 2)  # [0, 1]
+    lum = x.mean(1, keepdim=True)
+    gx = F.pad(lum, (1, 1, 0, 0), mode="replicate")
+    gy = F.pad(lum, (0, 0, 1, 1), mode="replicate")
+    gx, gy = (gx[..., 2:] - gx[..., :-2]) / 2, (gy[..., 2:, :] - gy[..., :-2, :]) / 2
+    j = _blur(torch.cat([gx * gx, gx * gy, gy * gy], 1), 2.0)  # structure tensor (N, 3, H, W)
+    along_edges = 0.5 * torch.atan2(2 * j[:, 1], j[:, 0] - j[:, 2]) + math.pi / 2  # (N, H, W)
+    coherence = ((j[:, 0] - j[:, 2]) ** 2 + 4 * j[:, 1] ** 2).sqrt() / (j[:, 0] + j[:, 2] + 1e-6)
+    wander = _blur(torch.randn(n, 1, h, w, generator=g), 3.0)[:, 0]
+    wander = wander / wander.flatten(1).std(1).view(n, 1, 1).clamp_min(1e-6)
+    free = torch.rand(n, 1, 1, generator=g) * math.pi + 0.6 * wander  # stroke angle where there is no edge
+    angle = torch.where(coherence > 0.3, along_edges, free)
+    direction = torch.stack([torch.cos(angle), torch.sin(angle)], 1)  # (N, 2, H, W)
+    x = _smear(x, direction, length=max(1.0, h / 32), steps=5)
+    streaks = _smear(torch.rand(n, 1, h, w, generator=g), direction, length=max(2.0, h / 12), steps=9)
+    streaks = streaks - streaks.mean((2, 3), keepdim=True)
+    streaks = streaks / streaks.flatten(1).std(1).view(n, 1, 1, 1).clamp_min(1e-6)
+    x = _kmeans_palette((x + 0.02 * streaks).clamp(0, 1), PAINT_COLOURS, g)
+    return x * 2 - 1
+
+
+def photo_painting_domains(size: int = 64, n: int = 256, seed: int = 0,
+                           photos: tuple[str, ...] = PHOTOS) -> tuple[Tensor, Tensor]:
+    """CycleGAN's two unpaired domains from the bundled photos: ``(photos (n, 3, size, size), paintings (n, 3, size,
+    size))`` in [-1, 1]; the paintings are :func:`painterly` renderings of other random crops (a second seed stream),
+    so no painting is the painting of its photo."""
+    domain_a = _photo_crops(size, n, seed, photos)
+    other_seed = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+    domain_b = painterly(_photo_crops(size, n, other_seed, photos), seed=seed)
+    return domain_a, domain_b
+
+
+def _image_folder(folder: Path, size: int | None) -> Tensor:
+    """The jpg/png images in ``folder``, sorted by file name, as (N, 3, size, size) in [-1, 1] (stored size if None)."""
+    from PIL import Image
+
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no folder {folder}: a CycleGAN dataset holds trainA/, trainB/, testA/ and testB/")
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no {'/'.join(IMAGE_SUFFIXES)} images")
+    images = []
+    for f in files:
+        with Image.open(f) as im:
+            x = to_tensor_image(np.asarray(im.convert("RGB")))
+        images.append(resize(x, size) if size is not None else x)
+    shapes = {tuple(t.shape) for t in images}
+    if len(shapes) > 1:
+        raise ValueError(f"the images in {folder} differ in size {sorted(shapes)}; pass size=... to resize them")
+    return torch.stack(images)
+
+
+def unpaired_folders(root: str | Path, size: int | None = 256, split: str = "train") -> tuple[Tensor, Tensor]:
+    """A CycleGAN dataset folder (root/trainA, trainB, testA, testB, e.g. ``utils.download.fetch("monet2photo")``) as
+    ``(A (N_A, 3, size, size), B (N_B, 3, size, size))`` in [-1, 1], each sorted by file name; ``size=None`` keeps
+    the stored size (all images of a domain must then share it)."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if size is not None:
+        validate.positive_int(size, "size")
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"no folder {root}: expected a CycleGAN dataset folder with trainA/, trainB/, "
+                                f"testA/ and testB/")
+    return _image_folder(root / f"{split}A", size), _image_folder(root / f"{split}B", size)

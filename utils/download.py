@@ -73,7 +73,16 @@ register(Dataset(
     sha256=None,
     size=None,
     members=("horse2zebra/trainA/", "horse2zebra/trainB/", "horse2zebra/testA/", "horse2zebra/testB/"),
-    offline_default="the handwritten <-> typeset digits of notebook 07",
+    offline_default="utils.data.typeset_digits with utils.data.digits (handwritten <-> typeset digits, notebook 07)",
+))
+register(Dataset(
+    name="monet2photo",
+    url="http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/monet2photo.zip",
+    filename="monet2photo.zip",
+    sha256=None,
+    size=None,
+    members=("monet2photo/trainA/", "monet2photo/trainB/", "monet2photo/testA/", "monet2photo/testB/"),
+    offline_default="utils.data.photo_painting_domains (photos <-> painterly crops, notebook 07)",
 ))
 register(Dataset(
     name="mnist",  # MNIST training images (60,000 x 28 x 28, idx format, gzipped) from the PyTorch mirror

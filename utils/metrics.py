@@ -131,3 +131,11 @@ def classifier_fid(classifier: torch.nn.Module, images_a: Tensor, images_b: Tens
     fa = _classifier_outputs(classifier, images_a, features=True)
     fb = _classifier_outputs(classifier, images_b, features=True)
     return frechet_distance(fa, fb)
+
+
+def diversity(images: Tensor) -> float:
+    """Mean L2 distance between all pairs of images (N, ...), N >= 2: 0 when every image is the same."""
+    validate.tensor(images, "images")
+    if images.shape[0] < 2:
+        raise ValueError(f"diversity needs at least 2 images, got {images.shape[0]}")
+    return float(torch.pdist(images.flatten(1).double()).mean())

@@ -117,28 +117,37 @@ def translate(generator: nn.Module, a: Tensor, dropout: bool = True, batch_stats
 
 
 # --------------------------------------------------------------------------- the PatchGAN discriminator
+#: Normalisation layers by name: batch norm (pix2pix) or instance norm (CycleGAN: no learned scale, no running stats).
+NORMS: dict[str, Callable[[int], nn.Module]] = {"batch": nn.BatchNorm2d, "instance": nn.InstanceNorm2d,
+                                                "none": lambda c: nn.Identity()}
+
+
 def _patchgan_convs(n_layers: int) -> list[tuple[int, int, int]]:
     """The (kernel, stride, padding) of the PatchGAN's convolutions: n_layers with stride 2, then two with stride 1."""
     validate.positive_int(n_layers, "n_layers")
     return [(4, 2, 1)] * n_layers + [(4, 1, 1), (4, 1, 1)]
 
 
-def patchgan_discriminator(in_channels: int = 6, width: int = 64, n_layers: int = 3) -> nn.Sequential:
+def patchgan_discriminator(in_channels: int = 6, width: int = 64, n_layers: int = 3,
+                           norm: str = "batch") -> nn.Sequential:
     """PatchGAN D: pairs (N, in_channels, H, W) -> a map of logits (N, 1, H', W'), one per overlapping patch.
 
     C64-C128-C256-C512 (4x4 convs, strides 2, 2, 2, 1 for n_layers=3; batch norm except on the first; LeakyReLU 0.2),
     then a 1-channel 4x4 convolution. Each logit sees a 70x70 patch (:func:`receptive_field`). ``in_channels`` is
     the input's channels plus the output's (6 for RGB -> RGB); an unconditional D takes the output's alone (3).
+    ``norm="instance"`` is CycleGAN's choice (per-image statistics), ``"none"`` drops the normalisation.
     """
     validate.positive_int(in_channels, "in_channels")
     validate.positive_int(width, "width")
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {tuple(NORMS)}, got {norm!r}")
     convs = _patchgan_convs(n_layers)
     layers: list[nn.Module] = []
     c_in = in_channels
     for i, (k, s, p) in enumerate(convs[:-1]):
         c_out = width * min(2**i, 8)
-        norm = i > 0
-        layers += [nn.Conv2d(c_in, c_out, k, s, p, bias=not norm), *([nn.BatchNorm2d(c_out)] if norm else []),
+        normed = i > 0 and norm != "none"
+        layers += [nn.Conv2d(c_in, c_out, k, s, p, bias=not normed), *([NORMS[norm](c_out)] if normed else []),
                    nn.LeakyReLU(0.2)]
         c_in = c_out
     k, s, p = convs[-1]

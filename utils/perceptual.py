@@ -1,0 +1,411 @@
+"""Perceptual loss (notebooks 08-09): a frozen VGG loss network with named layers, Gram matrices, the content and
+style losses of Gatys et al. and Johnson et al., and total variation.
+
+Images are (N, C, H, W) in [-1, 1] with C in {1, 3} (grey images are repeated to 3 channels); the loss network maps
+them to [0, 1] and applies ImageNet's mean/std normalisation itself. Features are (N, C_l, H_l, W_l).
+
+Gram normalisation (``normalize``), for features F of shape (C, H, W) flattened to (C, M) with M = H W:
+
+* ``"chw"`` (Johnson et al. 2016): G = F F^T / (C H W). The squared Frobenius distance between two such Grams is
+  exactly 4 E_l of Gatys et al. (2015), whose layer loss is E_l = sum((G - A)^2) / (4 C^2 M^2) on unnormalised Grams:
+  so "chw" is Gatys's loss up to the constant 4, and every layer's term is O(1) whatever its width and image size.
+* ``"hw"``: G = F F^T / (H W), a mean over positions. The distance is C^2 times the "chw" one: a 512-channel layer
+  weighs 64x more than a 64-channel one for the same relative mismatch, so deep layers dominate unless their
+  ``layer_weights`` are lowered, and the style weight that balances the content loss is far smaller.
+* ``"none"``: G = F F^T, raw sums. The distance grows with (C H W)^2: besides the layer imbalance, the right style
+  weight now depends on the image size (4x the pixels: 16x the loss).
+"""
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import urllib.request
+from collections import OrderedDict
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+from tqdm.auto import tqdm
+
+from . import validate
+
+#: torchvision's configuration letter for each architecture ("M" is a 2x2 max-pool, a number a 3x3 conv + ReLU).
+ARCHS = {"vgg16": "D", "vgg19": "E"}
+#: The layers of Johnson et al.'s style loss (VGG16); the content layer they use is relu2_2.
+DEFAULT_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+#: ImageNet's channel mean and standard deviation, on images in [0, 1] (what torchvision's weights expect).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: The seed of ``weights="random"``: the same random network every time, on every machine.
+RANDOM_SEED = 0
+#: torch.hub's convention: a checkpoint's file name carries a prefix of its sha256, e.g. vgg16-397923af.pth.
+HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
+CHUNK = 1 << 20
+GRAM_NORMALIZATIONS = ("chw", "hw", "none")
+
+
+class WeightsUnavailableError(RuntimeError):
+    """ImageNet weights could not be found, downloaded or checked; the message says how to get them."""
+
+
+# --------------------------------------------------------------------------- layer names
+def _config(arch: str) -> list:
+    """torchvision's layer configuration of ``arch`` ("vgg16" or "vgg19"), e.g. [64, 64, "M", 128, ...]."""
+    if arch not in ARCHS:
+        raise ValueError(f"unknown arch {arch!r}; choose one of {sorted(ARCHS)}")
+    from torchvision.models.vgg import cfgs
+
+    return list(cfgs[ARCHS[arch]])
+
+
+def layer_names(arch: str = "vgg16") -> list[str]:
+    """The standard names of ``torchvision.models.<arch>().features``, in order: conv1_1, relu1_1, ..., pool5."""
+    names, block, conv = [], 1, 0
+    for v in _config(arch):
+        if v == "M":
+            names.append(f"pool{block}")
+            block, conv = block + 1, 0
+        else:
+            conv += 1
+            names += [f"conv{block}_{conv}", f"relu{block}_{conv}"]
+    return names
+
+
+def _make_features(arch: str, n_modules: int) -> nn.Sequential:
+    """The first ``n_modules`` modules of ``<arch>().features`` (same indices), ReLUs not in-place, weights UNSET.
+
+    Built on the meta device and then given (uninitialised) CPU memory, so building draws nothing from the global
+    random generator; :func:`init_random` or :func:`load_features` fills the weights.
+    """
+    layers: list[nn.Module] = []
+    channels = 3
+    with torch.device("meta"):
+        for v in _config(arch):
+            if v == "M":
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            else:  # in-place ReLUs would overwrite a conv output (e.g. conv4_2) that we return
+                layers += [nn.Conv2d(channels, v, kernel_size=3, padding=1), nn.ReLU(inplace=False)]
+                channels = v
+    return nn.Sequential(*layers[:n_modules]).to_empty(device="cpu")
+
+
+# --------------------------------------------------------------------------- the loss network
+class LossNetwork(nn.Module):
+    """A frozen VGG trunk: images (N, C, H, W) in [-1, 1] -> OrderedDict {layer name: features (N, C_l, H_l, W_l)}.
+
+    Always in eval mode with ``requires_grad=False`` parameters: ``train()`` is a no-op, so a parent model's
+    ``.train()`` leaves it frozen; gradients still flow to the input. ``weights_source`` says which weights it
+    holds: "imagenet", "random" or the path of a file.
+    """
+
+    def __init__(self, features: nn.Sequential, layers: Mapping[str, int], arch: str, weights_source: str):
+        super().__init__()
+        self.features = features
+        self.layer_index = dict(layers)  # name -> index in features, in the order asked for
+        self.arch = arch
+        self.weights_source = weights_source
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.requires_grad_(False)
+        super().train(False)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layer names this network returns, in the order they were asked for."""
+        return tuple(self.layer_index)
+
+    def train(self, mode: bool = True) -> "LossNetwork":
+        """Stay in eval mode whatever ``mode`` says: a loss network is never trained."""
+        return super().train(False)
+
+    def normalize(self, x: Tensor) -> Tensor:
+        """Images (N, C, H, W) in [-1, 1], C in {1, 3} -> ImageNet-normalised (N, 3, H, W)."""
+        validate.images(x, "x", check_range=False)  # pixels being optimised may step a little outside [-1, 1]
+        if x.shape[1] == 1:
+            x = x.expand(-1, 3, -1, -1)
+        return ((x + 1) / 2 - self.mean) / self.std
+
+    def forward(self, x: Tensor) -> "OrderedDict[str, Tensor]":
+        """Features of images (N, C, H, W) in [-1, 1] at the requested layers; runs only up to the deepest one."""
+        h = self.normalize(x)
+        wanted = {i: name for name, i in self.layer_index.items()}
+        found: dict[str, Tensor] = {}
+        for i, module in enumerate(self.features):
+            h = module(h)
+            if i in wanted:
+                found[wanted[i]] = h
+        return OrderedDict((name, found[name]) for name in self.layer_index)
+
+    def extra_repr(self) -> str:
+        return f"arch={self.arch!r}, layers={list(self.layer_index)}, weights_source={self.weights_source!r}"
+
+
+def vgg_features(arch: str = "vgg16", layers: Sequence[str] | str = DEFAULT_LAYERS, weights: str | Path = "auto",
+                 progress: bool = True) -> LossNetwork:
+    """A frozen VGG16/VGG19 loss network returning features at ``layers`` (e.g. relu2_2), truncated after the deepest.
+
+    ``weights``: "imagenet" (torchvision's ImageNet weights from the torch hub cache, downloaded and checksum-checked
+    when missing; raises :class:`WeightsUnavailableError` when they cannot be had), "random" (see
+    :func:`init_random`), "auto" (ImageNet when possible, otherwise random, saying so in one printed message),
+    or the path of a .pth state dict (torchvision's VGG file, downloaded by hand, or a ``features`` state dict).
+    """
+    names = layer_names(arch)
+    layers = (layers,) if isinstance(layers, str) else tuple(dict.fromkeys(layers))
+    if not layers:
+        raise ValueError("layers must name at least one layer, e.g. ('relu2_2',)")
+    unknown = [name for name in layers if name not in names]
+    if unknown:
+        raise ValueError(f"unknown layer name(s) {unknown} for {arch}; valid names: {', '.join(names)}")
+    index = {name: names.index(name) for name in layers}
+    features = _make_features(arch, max(index.values()) + 1)
+
+    if isinstance(weights, str) and weights in ("imagenet", "random", "auto"):
+        source = weights
+        if weights == "auto":
+            try:
+                path = imagenet_weights(arch, progress=progress)
+                source = "imagenet"
+            except WeightsUnavailableError as err:
+                print(f"loss network: ImageNet weights for {arch} are not available, so this {arch} uses RANDOM "
+                      f"weights (weights_source='random', seed {RANDOM_SEED}).\n{err}")
+                source = "random"
+        elif weights == "imagenet":
+            path = imagenet_weights(arch, progress=progress)
+        if source == "random":
+            init_random(features)
+        else:
+            load_features(features, path)
+    elif isinstance(weights, (str, Path)):
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise ValueError(f"weights must be 'auto', 'imagenet', 'random' or the path of a .pth file; "
+                             f"{str(weights)!r} is none of these (no such file)")
+        load_features(features, path)
+        source = str(path)
+    else:
+        raise TypeError(f"weights must be a str or a Path, got {type(weights).__name__}")
+    return LossNetwork(features, index, arch, source)
+
+
+# --------------------------------------------------------------------------- weights
+def init_random(features: nn.Sequential, seed: int = RANDOM_SEED) -> nn.Sequential:
+    """Give every conv of ``features`` Kaiming-normal weights (fan_in, ReLU gain) and zero biases, from ``seed``.
+
+    Why this init: Kaiming's fan_in scaling (He et al. 2015) keeps the mean square of the activations roughly
+    constant from layer to layer through the ReLUs, so every layer's features -- and so its term in the style loss
+    -- stay on one scale, and no layer drowns the others (He, Wang & Hopcroft 2016 rescale the layers of their
+    random VGG for the same reason). With zero biases, ReLU and max-pooling are positively homogeneous: the scale
+    of a layer's weights only rescales the features after it, so what the random network can express lies in the
+    random filter directions, which is what Ustyuzhaninov et al. 2016 show suffice for textures. torchvision's own
+    VGG init is Kaiming-normal with fan_out; fan_in differs only by a constant per layer. The convs are drawn in
+    order from one generator, so a truncated network holds exactly the first layers of the full one.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in features:
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu", generator=generator)
+                nn.init.zeros_(module.bias)
+    return features
+
+
+def imagenet_url(arch: str) -> str:
+    """The URL of torchvision's ImageNet weights for ``arch``, e.g. .../vgg16-397923af.pth."""
+    _config(arch)
+    from torchvision.models import VGG16_Weights, VGG19_Weights
+
+    return {"vgg16": VGG16_Weights, "vgg19": VGG19_Weights}[arch].IMAGENET1K_V1.url
+
+
+def weights_path(url: str) -> Path:
+    """Where torch hub keeps the file of ``url``: ``torch.hub.get_dir()/checkpoints/<file name>``."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
+
+
+def hash_prefix(filename: str) -> str | None:
+    """The sha256 prefix torch hub encodes in a file name (vgg16-397923af.pth -> "397923af"), or None."""
+    match = HASH_REGEX.search(filename)
+    return match.group(1) if match and match.group(1) else None
+
+
+def check_hash(path: Path, prefix: str | None) -> None:
+    """Raise WeightsUnavailableError unless the sha256 of ``path`` starts with ``prefix`` (no prefix: no check)."""
+    if prefix is None:
+        return
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    if not digest.hexdigest().startswith(prefix):
+        raise WeightsUnavailableError(
+            f"checksum mismatch for {path.name}: its sha256 {digest.hexdigest()} does not start with {prefix} "
+            f"(the prefix in its name); the file is corrupt or incomplete")
+
+
+def _how_to_get(url: str, dest: Path) -> str:
+    """Instructions for getting the weights by hand."""
+    return (f"  To use the real weights: download {url}\n"
+            f"  and put it at {dest} (the torch hub cache),\n"
+            f"  or pass weights='<path to the downloaded .pth file>'.")
+
+
+def imagenet_weights(arch: str = "vgg16", download: bool = True, progress: bool = True, url: str | None = None) -> Path:
+    """The checked file of torchvision's ImageNet weights for ``arch`` in the torch hub cache, downloaded if missing."""
+    url = url or imagenet_url(arch)
+    dest = weights_path(url)
+    prefix = hash_prefix(dest.name)
+    if dest.exists():
+        try:
+            check_hash(dest, prefix)
+            return dest
+        except WeightsUnavailableError as err:
+            if not download:
+                raise WeightsUnavailableError(f"the cached {dest} failed its check ({err})\n"
+                                              + _how_to_get(url, dest)) from err
+            print(f"the cached {dest} failed its check ({err}); downloading it again")
+    elif not download:
+        raise WeightsUnavailableError(f"no file at {dest} and download=False\n" + _how_to_get(url, dest))
+    _download_weights(url, dest, prefix, progress)
+    return dest
+
+
+def _download_weights(url: str, dest: Path, prefix: str | None, progress: bool) -> None:
+    """Stream ``url`` into ``dest.part`` with a progress bar, check its hash prefix, then rename it to ``dest``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    quiet = not progress or os.environ.get("TQDM_DISABLE", "0").strip().lower() in {"1", "true", "yes"}
+    try:
+        try:
+            response = urllib.request.urlopen(url, timeout=30)
+        except (OSError, http.client.HTTPException) as err:  # URLError, socket.timeout, ConnectionError...
+            raise WeightsUnavailableError(f"could not download {url}\n  reason: {err}\n"
+                                          f"  (offline, or the server is unreachable; nothing was cached)\n"
+                                          + _how_to_get(url, dest)) from err
+        with response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length else None
+            received = 0
+            with open(part, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                                             desc=dest.name, disable=quiet) as bar:
+                try:
+                    while chunk := response.read(CHUNK):
+                        f.write(chunk)
+                        received += len(chunk)
+                        bar.update(len(chunk))
+                except (OSError, http.client.HTTPException) as err:
+                    raise WeightsUnavailableError(f"the download of {url} was interrupted: {err!r}\n"
+                                                  + _how_to_get(url, dest)) from err
+        if total is not None and received != total:
+            raise WeightsUnavailableError(f"the download of {url} was interrupted after {received} of {total} "
+                                          f"bytes\n" + _how_to_get(url, dest))
+        try:
+            check_hash(part, prefix)
+        except WeightsUnavailableError as err:
+            raise WeightsUnavailableError(f"{err}; downloaded from {url}, nothing was cached") from err
+        os.replace(part, dest)  # atomic: the final name only ever holds a complete, checked file
+    except BaseException:  # including KeyboardInterrupt: never leave a half file behind
+        part.unlink(missing_ok=True)
+        raise
+
+
+def load_features(features: nn.Sequential, path: str | Path) -> nn.Sequential:
+    """Load the conv weights of (truncated) ``features`` from a VGG state dict file, checking names and shapes.
+
+    Accepts torchvision's full VGG state dict (keys ``features.0.weight``, ...) or one of ``features`` alone
+    (keys ``0.weight``, ...); the classifier's weights, and layers beyond the truncation, are ignored.
+    """
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # not a pickle, a whole pickled model, a truncated file...
+        raise ValueError(f"could not read a state dict from {path}: {err}") from err
+    if not isinstance(state, Mapping):
+        raise ValueError(f"{path} does not hold a state dict (a dict of tensors), got {type(state).__name__}")
+    if not any(str(k).startswith("features.") for k in state):
+        state = {f"features.{k}": v for k, v in state.items()}
+    problems = []
+    for key, param in features.state_dict().items():
+        got = state.get(f"features.{key}")
+        if got is None:
+            problems.append(f"features.{key} is missing")
+        elif not isinstance(got, Tensor) or got.shape != param.shape:
+            shape = tuple(got.shape) if isinstance(got, Tensor) else type(got).__name__
+            problems.append(f"features.{key} has shape {shape}, expected {tuple(param.shape)}")
+    if problems:
+        raise ValueError(f"{path} does not fit this VGG ({len(problems)} problem(s)): " + "; ".join(problems[:5])
+                         + ("; ..." if len(problems) > 5 else "")
+                         + ". Expected torchvision's VGG16/VGG19 ImageNet file for the same arch.")
+    features.load_state_dict({key: state[f"features.{key}"] for key in features.state_dict()})
+    return features
+
+
+# --------------------------------------------------------------------------- losses
+def gram_matrix(features: Tensor, normalize: str = "chw") -> Tensor:
+    """Gram matrices F F^T of features (B, C, H, W) -> (B, C, C), divided by C*H*W, H*W or nothing (``normalize``)."""
+    validate.tensor(features, "features")
+    if features.dim() != 4:
+        raise ValueError(f"features must have shape (B, C, H, W), got {tuple(features.shape)}")
+    if normalize not in GRAM_NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {GRAM_NORMALIZATIONS}, got {normalize!r}")
+    b, c, h, w = features.shape
+    flat = features.reshape(b, c, h * w)
+    gram = flat @ flat.transpose(1, 2)
+    scale = {"chw": c * h * w, "hw": h * w, "none": 1}[normalize]
+    return gram / scale
+
+
+def content_loss(feat: Tensor, target_feat: Tensor) -> Tensor:
+    """Feature reconstruction loss: mean squared error between features (B, C, H, W) and targets (B or 1, C, H, W)."""
+    validate.tensor(feat, "feat")
+    validate.tensor(target_feat, "target_feat")
+    if feat.dim() != 4 or target_feat.dim() != 4 or feat.shape[1:] != target_feat.shape[1:] \
+            or target_feat.shape[0] not in (1, feat.shape[0]):
+        raise ValueError(f"feat (B, C, H, W) and target_feat (B or 1, C, H, W) must match, "
+                         f"got {tuple(feat.shape)} and {tuple(target_feat.shape)}")
+    return (feat - target_feat.detach()).square().mean()
+
+
+def style_loss(feats: Mapping[str, Tensor], target_grams: Mapping[str, Tensor],
+               layer_weights: Mapping[str, float] | None = None, normalize: str = "chw") -> Tensor:
+    """Sum over the layers of ``target_grams`` of weight * ||G(feats) - G_target||_F^2, averaged over the batch.
+
+    ``feats``: {layer: (B, C, H, W)}; ``target_grams``: {layer: (B or 1, C, C)}, made with the same ``normalize``;
+    ``layer_weights``: {layer: weight}, 1 for a layer not listed. A scalar.
+    """
+    if not target_grams:
+        raise ValueError("target_grams is empty: give at least one layer's target Gram matrix")
+    missing = [name for name in target_grams if name not in feats]
+    if missing:
+        raise ValueError(f"feats lacks the layer(s) {missing} of target_grams; feats has {list(feats)}")
+    layer_weights = dict(layer_weights or {})
+    extra = [name for name in layer_weights if name not in target_grams]
+    if extra:
+        raise ValueError(f"layer_weights names layer(s) {extra} that target_grams lacks ({list(target_grams)})")
+    total = 0.0
+    for name, target in target_grams.items():
+        gram = gram_matrix(feats[name], normalize)
+        validate.tensor(target, f"target_grams[{name!r}]")
+        if target.dim() != 3 or target.shape[1:] != gram.shape[1:] or target.shape[0] not in (1, gram.shape[0]):
+            raise ValueError(f"target_grams[{name!r}] must have shape (B or 1, {gram.shape[1]}, {gram.shape[2]}) "
+                             f"to match the features' Gram matrix {tuple(gram.shape)}, got {tuple(target.shape)}")
+        distance = (gram - target.detach()).square().sum(dim=(1, 2)).mean()
+        total = total + layer_weights.get(name, 1.0) * distance
+    return total
+
+
+def total_variation(x: Tensor) -> Tensor:
+    """Squared total variation of images (N, C, H, W): mean squared horizontal + mean squared vertical difference.
+
+    The beta = 2 total variation of Mahendran & Vedaldi that Johnson et al.'s code uses (its gradient is that of
+    0.5 * sum of squared neighbour differences); we take means instead of sums so the weight does not depend on the
+    image size. A constant image scores 0; a +-1 checkerboard scores 4 + 4 = 8.
+    """
+    validate.tensor(x, "x")
+    if x.dim() != 4 or x.shape[-1] < 2 or x.shape[-2] < 2:
+        raise ValueError(f"x must have shape (N, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
+    dx = x[..., :, 1:] - x[..., :, :-1]
+    dy = x[..., 1:, :] - x[..., :-1, :]
+    return dx.square().mean() + dy.square().mean()
