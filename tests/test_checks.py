@@ -779,3 +779,236 @@ class _BlankPool(cyclegan.ImagePool):
 def test_cyclegan_checks_let_a_blank_raise_its_own_error(check, blank):
     with pytest.raises(NotImplementedError):
         check(blank)
+
+
+# --------------------------------------------------------------------------- notebook 08: perceptual loss
+from pathlib import Path  # noqa: E402
+
+from utils import perceptual  # noqa: E402
+
+
+def test_perceptual_reference_solutions_pass(capsys):
+    checks.check_gram_matrix(perceptual.gram_matrix)
+    checks.check_style_loss(perceptual.style_loss)
+    checks.check_content_loss(perceptual.content_loss)
+    checks.check_total_variation(perceptual.total_variation)
+    assert capsys.readouterr().out.count("✓") == 4
+
+
+def test_stored_perceptual_reference_matches_utils_and_is_packaged():
+    import tomllib
+
+    fresh, stored = checks.perceptual_reference_values(), checks.load_perceptual_reference()
+    torch.testing.assert_close(stored["gram"]["features"], fresh["gram"]["features"])
+    for key in ("gram", "gram_square"):
+        torch.testing.assert_close(stored[key]["expected"], fresh[key]["expected"])
+        b, c, h, w = stored[key]["features"].shape
+        assert stored[key]["expected"].shape == (b, c, c)
+    assert stored["gram"]["features"].shape[1] != stored["gram"]["features"][0, 0].numel()  # non-square: C != H W
+    for key in ("style", "content", "tv"):
+        torch.testing.assert_close(stored[key]["expected"], fresh[key]["expected"])
+    for layer, f in stored["style"]["feats"].items():
+        assert f.shape[1] != f.shape[2] * f.shape[3], layer
+    assert len(set(stored["style"]["layer_weights"].values())) == 3  # unequal weights: forgetting them shows
+    assert checks.PERCEPTUAL_REFERENCE.parent.parent == Path(checks.__file__).parent
+    config = tomllib.loads((Path(checks.__file__).parents[1] / "pyproject.toml").read_text())
+    assert "reference/*.json" in config["tool"]["setuptools"]["package-data"]["utils"]
+
+
+def test_missing_perceptual_reference_says_how_to_regenerate(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make_check_references"):
+        checks.load_perceptual_reference(tmp_path / "nope.json")
+    checks.write_perceptual_reference(tmp_path / "again.json")
+    torch.testing.assert_close(checks.load_perceptual_reference(tmp_path / "again.json")["tv"]["expected"],
+                               checks.load_perceptual_reference()["tv"]["expected"])
+
+
+def gram_with(norm="chw", transpose=False, batch=True, reshape="right", detach=False):
+    def fn(x):
+        b, c, h, w = x.shape
+        flat = x.reshape(b, h * w, c).transpose(1, 2) if reshape == "mixed" else x.reshape(b, c, h * w)
+        g = flat.transpose(1, 2) @ flat if transpose else flat @ flat.transpose(1, 2)
+        g = g / {"chw": c * h * w, "hw": h * w, "none": 1, "c": c, "chw2": (c * h * w) ** 2}[norm]
+        if not batch:
+            g = g.sum(0)
+        return g.detach() if detach else g
+    return fn
+
+
+WRONG_GRAMS = {
+    "hw normalisation": (gram_with(norm="hw"), "hw"),
+    "no normalisation": (gram_with(norm="none"), "no normalisation"),
+    "divided by C": (gram_with(norm="c"), "F Fᵀ / C"),
+    "divided by (CHW)^2": (gram_with(norm="chw2"), "once"),
+    "F^T F (the transpose)": (gram_with(transpose=True), "Fᵀ F"),
+    "batch dimension dropped": (gram_with(batch=False), "batch dimension is missing"),
+    "wrong reshape (B, HW, C)": (gram_with(reshape="mixed"), "reshape"),
+    "no gradient (detached)": (gram_with(detach=True), "autograd"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_GRAMS)
+def test_wrong_gram_matrices_fail_with_the_right_hint(name):
+    fn, hint = WRONG_GRAMS[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_gram_matrix(fn)
+
+
+def test_transposed_gram_is_caught_by_value_on_a_square_input():
+    ref = checks.load_perceptual_reference()["gram_square"]
+    x = ref["features"]
+    assert x.shape[1] == x.shape[2] * x.shape[3]  # C = H W: F^T F has the right shape here
+    wrong = gram_with(transpose=True)(x)
+    assert wrong.shape == ref["expected"].shape and not torch.allclose(wrong, ref["expected"], atol=1e-3)
+
+    def transposed_only_when_square(x):  # slips past the shape test; only the square case's values can catch it
+        c, hw = x.shape[1], x.shape[2] * x.shape[3]
+        return gram_with(transpose=True)(x) if c == hw else perceptual.gram_matrix(x)
+
+    with pytest.raises(AssertionError, match="square case.*Fᵀ F"):
+        checks.check_gram_matrix(transposed_only_when_square)
+
+
+def test_right_gram_written_differently_passes():
+    checks.check_gram_matrix(lambda x: torch.einsum("bchw,bdhw->bcd", x, x) / x[0].numel())
+
+
+def style_with(gram=perceptual.gram_matrix, reduce="sum", batch="mean", weights="right", layers="all",
+               combine="sum", root=False, detach=False, norm_by_weights=False):
+    def fn(feats, targets, layer_weights):
+        total = 0.0
+        names = list(targets)
+        if layers == "first":
+            names = names[:1]
+        elif layers == "last":
+            names = names[-1:]
+        for name in names:
+            d = (gram(feats[name]) - targets[name]).square()
+            d = d.sum(dim=(1, 2)) if reduce == "sum" else d.mean(dim=(1, 2)) if reduce == "mean" else d.abs().sqrt().sum(dim=(1, 2))
+            d = d.sqrt() if root else d
+            d = d.mean() if batch == "mean" else d.sum() if batch == "sum" else d[0]
+            w = {"right": layer_weights[name], "none": 1.0, "squared": layer_weights[name] ** 2}[weights]
+            total = total + w * d
+        if combine == "mean":
+            total = total / len(names)
+        if norm_by_weights:
+            total = total / sum(layer_weights.values())
+        return total.detach() if detach else total
+    return fn
+
+
+WRONG_STYLE_LOSSES = {
+    "layer weights forgotten": (style_with(weights="none"), "layer weights are missing"),
+    "layer weights squared": (style_with(weights="squared"), "squared"),
+    "mean over the Gram entries": (style_with(reduce="mean"), "mean over the"),
+    "L1 distance": (style_with(reduce="abs"), "L1"),
+    "Frobenius norm, not squared": (style_with(root=True), "not squared"),
+    "summed over the batch": (style_with(batch="sum"), "sum over the batch"),
+    "first image only": (style_with(batch="first"), "first image"),
+    "average over the layers": (style_with(combine="mean"), "average over the layers"),
+    "normalised by the weights": (style_with(norm_by_weights=True), "sum of the weights"),
+    "first layer only": (style_with(layers="first"), "one layer"),
+    "last layer only": (style_with(layers="last"), "one layer"),
+    "hw-normalised Gram": (style_with(gram=lambda f: perceptual.gram_matrix(f, "hw")), "normalised by C H W"),
+    "raw Gram": (style_with(gram=lambda f: perceptual.gram_matrix(f, "none")), "normalised by C H W"),
+    "features compared, not Grams": (lambda feats, targets, w: sum(w[k] * (feats[k].mean() - targets[k].mean()) ** 2 for k in targets)
+                                     if len(targets) > 1 else sum((feats[k].mean() - targets[k].mean()) ** 2 for k in targets),
+                                     "Gram"),
+    "no gradient (detached)": (style_with(detach=True), "autograd"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_STYLE_LOSSES)
+def test_wrong_style_losses_fail_with_the_right_hint(name):
+    fn, hint = WRONG_STYLE_LOSSES[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_style_loss(fn)
+
+
+def test_right_style_loss_written_differently_passes():
+    def loop(feats, targets, layer_weights):
+        total = 0
+        for name, target in targets.items():
+            g = perceptual.gram_matrix(feats[name])
+            total = total + layer_weights[name] * ((g - target) ** 2).sum() / g.shape[0]
+        return total
+
+    checks.check_style_loss(loop)
+
+
+def content_with(reduce="mean", kind="l2", half=False, detach=False):
+    def fn(feat, target):
+        d = feat - target
+        v = d.square() if kind in ("l2", "norm") else d.abs() if kind == "l1" else d
+        v = {"mean": v.mean(), "sum": v.sum(), "per image": v.sum() / feat[0].numel(), "batch": v.sum() / feat.shape[0]}[reduce]
+        v = 0.5 * v if half else v
+        v = v.sqrt() if kind == "norm" else v
+        return v.detach() if detach else v
+    return fn
+
+
+WRONG_CONTENT_LOSSES = {
+    "sum instead of mean": (content_with(reduce="sum"), "sum of the squares"),
+    "summed over the batch": (content_with(reduce="per image"), "summed over the batch"),
+    "divided by the batch only": (content_with(reduce="batch"), "batch size only"),
+    "L1": (content_with(kind="l1"), "L1"),
+    "the norm": (content_with(kind="norm", reduce="sum"), "norm"),
+    "a 1/2 in front": (content_with(half=True), "1/2"),
+    "not squared": (content_with(kind="raw"), "square"),
+    "no gradient (detached)": (content_with(detach=True), "autograd"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_CONTENT_LOSSES)
+def test_wrong_content_losses_fail_with_the_right_hint(name):
+    fn, hint = WRONG_CONTENT_LOSSES[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_content_loss(fn)
+
+
+def test_right_content_loss_written_differently_passes():
+    checks.check_content_loss(lambda f, t: F.mse_loss(f, t.expand_as(f)))
+
+
+def tv_with(directions="both", kind="square", reduce="mean", combine="add", roll=False, detach=False):
+    def fn(x):
+        if roll:
+            dx, dy = x - torch.roll(x, 1, dims=3), x - torch.roll(x, 1, dims=2)
+        else:
+            dx, dy = x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+        f = (lambda d: d.square()) if kind == "square" else (lambda d: d.abs())
+        r = (lambda d: d.mean()) if reduce == "mean" else (lambda d: d.sum())
+        terms = {"both": [dx, dy], "horizontal": [dx], "vertical": [dy]}[directions]
+        v = sum(r(f(d)) for d in terms)
+        v = v / len(terms) if combine == "average" else v
+        return v.detach() if detach else v
+    return fn
+
+
+WRONG_TVS = {
+    "horizontal only": (tv_with(directions="horizontal"), "one direction.*vertical"),
+    "vertical only": (tv_with(directions="vertical"), "one direction.*horizontal"),
+    "absolute differences (beta = 1)": (tv_with(kind="abs"), r"\|\.\|"),
+    "sum instead of mean": (tv_with(reduce="sum"), "sum"),
+    "average of the two directions": (tv_with(combine="average"), "average of the two"),
+    "torch.roll wraps around": (tv_with(roll=True), "roll"),
+    "no gradient (detached)": (tv_with(detach=True), "autograd"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_TVS)
+def test_wrong_total_variations_fail_with_the_right_hint(name):
+    fn, hint = WRONG_TVS[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_total_variation(fn)
+
+
+def test_right_total_variation_written_differently_passes():
+    checks.check_total_variation(lambda x: x.diff(dim=-1).pow(2).mean() + x.diff(dim=-2).pow(2).mean())
+
+
+@pytest.mark.parametrize("check", [checks.check_gram_matrix, checks.check_style_loss, checks.check_content_loss,
+                                   checks.check_total_variation], ids=lambda c: c.__name__)
+def test_perceptual_checks_let_a_blank_raise_its_own_error(check):
+    with pytest.raises(NotImplementedError):
+        check(_blank)

@@ -36,6 +36,26 @@ CASES = {
         "_d_loss = discriminator_loss\n"
         "discriminator_loss = lambda real, fake: _d_loss(fake, real)",
         "assert gap < 0.05"),
+    "09: transposed convolutions for upsampling (checkerboards)": (
+        "notebooks/09_fast_style_transfer.ipynb", "class UpsampleConv",
+        "class UpsampleConv(nn.Module):\n"
+        "    def __init__(self, in_channels, out_channels, kernel=3):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, kernel, 2, kernel // 2,\n"
+        "                                                     output_padding=1),\n"
+        "                                  nn.InstanceNorm2d(out_channels, affine=True), nn.ReLU())\n"
+        "    def forward(self, x):\n"
+        "        return self.conv(x)",
+        "assert spatial_std(ours) < 1e-4"),
+    "09: a residual block without its skip connection": (
+        "notebooks/09_fast_style_transfer.ipynb", "class StyleResidualBlock",
+        "StyleResidualBlock.forward = lambda self, x: self.body(x)",
+        "assert torch.equal(block(x), x)"),
+    "09: a training loop whose optimiser does not move": (
+        "notebooks/09_fast_style_transfer.ipynb", "def train_fast_style",
+        "_train = train_fast_style\n"
+        "train_fast_style = lambda net, *args, **kwargs: _train(net, *args, **{**kwargs, 'lr': 0.0})",
+        "assert history.total[-1] < 0.8 * history.total[0]"),
 }
 
 
@@ -180,3 +200,26 @@ CASES["07: the full CycleGAN swapped for the one trained without the cycle loss"
     "generators['cycle'] = generators['nocycle']\n"
     "fake_b['cycle'], fake_a['cycle'] = fake_b['nocycle'], fake_a['nocycle']",
     "assert full[\"keep A→B\"] >= 0.55")
+CASES["08: a Gram matrix without the transpose (positions x positions)"] = (
+    "notebooks/08_perceptual_loss_and_style_transfer.ipynb", "def gram_matrix",
+    "def gram_matrix(features, normalize='chw'):\n"
+    "    b, c, h, w = features.shape\n"
+    "    flat = features.reshape(b, c, h * w)\n"
+    "    return flat.transpose(1, 2) @ flat / (c * h * w)",
+    "assert G.shape == (1, 2, 2)")
+CASES["08: a Gram matrix divided by H W where C H W was promised"] = (
+    "notebooks/08_perceptual_loss_and_style_transfer.ipynb", "def gram_matrix",
+    "_gram_matrix = gram_matrix\n"
+    "gram_matrix = lambda features, normalize='chw': _gram_matrix(features, 'hw')",
+    "assert G.shape == (1, 2, 2)")
+CASES["08: a content loss that ignores its target"] = (
+    "notebooks/08_perceptual_loss_and_style_transfer.ipynb", "loss_net = P.vgg_features(ARCH, LAYERS",
+    "P.content_loss = lambda feat, target_feat: feat.square().mean()",
+    'assert inversion_errors["relu1_2"] < 0.1')
+CASES["08: optimise_image that returns its init (with an honest one-evaluation history)"] = (
+    "notebooks/08_perceptual_loss_and_style_transfer.ipynb", "class TanhPixels",
+    "def _lazy(loss_net, init, content=None, style=None, content_weight=1.0, style_weight=1.0, **kwargs):\n"
+    "    loss = P.perceptual_objective(loss_net, init, content, style, content_weight, style_weight)['total']\n"
+    "    return init.detach().clone(), [loss.item()]\n"
+    "P.optimise_image = _lazy",
+    "assert h[-1] < 0.1 * h[0]")

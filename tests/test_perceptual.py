@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ def offline(monkeypatch):
     def down(url, timeout=None):
         raise urllib.error.URLError("fake network: offline")
 
-    monkeypatch.setattr(P.urllib.request, "urlopen", down)
+    monkeypatch.setattr(urllib.request, "urlopen", down)
 
 
 def fixture_weights(folder: Path, arch: str = "vgg16", n_modules: int = 9, seed: int = 1, name: str | None = None,
@@ -240,7 +241,7 @@ def test_an_interrupted_download_leaves_nothing(hub_in_tmp, monkeypatch):
         def __exit__(self, *exc):
             return False
 
-    monkeypatch.setattr(P.urllib.request, "urlopen", lambda url, timeout=None: Truncated())
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: Truncated())
     with pytest.raises(P.WeightsUnavailableError, match="interrupted after 100 of 10000 bytes"):
         P.imagenet_weights("vgg16", progress=False)
     assert list((hub_in_tmp / "checkpoints").iterdir()) == []
@@ -325,3 +326,94 @@ def test_total_variation_of_a_constant_and_a_checkerboard():
     assert float(P.total_variation(ramp)) == 1.0
     with pytest.raises(ValueError, match="N, C, H, W"):
         P.total_variation(torch.zeros(8, 8))
+
+
+# --------------------------------------------------------------------------- optimising an image
+def small_net(layers=("relu1_2", "relu2_2")):
+    return P.vgg_features("vgg16", layers, weights="random", progress=False)
+
+
+def test_objective_terms_and_refusals():
+    net = small_net()
+    torch.manual_seed(0)
+    x, y = torch.rand(1, 3, 16, 16) * 2 - 1, torch.rand(1, 3, 16, 16) * 2 - 1
+    content = P.content_targets(net, y, ["relu2_2"])
+    style = P.style_targets(net, y)
+    terms = P.perceptual_objective(net, x, content, style, content_weight=2.0, style_weight=3.0, tv_weight=0.5)
+    feats = net(x)
+    assert torch.allclose(terms["content"], 2.0 * P.content_loss(feats["relu2_2"], content["relu2_2"]))
+    assert torch.allclose(terms["style"], 3.0 * P.style_loss(feats, style))
+    assert torch.allclose(terms["tv"], 0.5 * P.total_variation(x))
+    assert torch.allclose(terms["total"], terms["content"] + terms["style"] + terms["tv"])
+    same = P.perceptual_objective(net, y, content, style)
+    assert float(same["total"]) < 1e-10
+    with pytest.raises(ValueError, match="content targets, style targets or both"):
+        P.perceptual_objective(net, x)
+    with pytest.raises(ValueError, match="one image"):
+        P.style_targets(net, torch.zeros(2, 3, 8, 8))
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "adam"])
+def test_optimise_image_lowers_the_loss_and_leaves_init_alone(method):
+    net = small_net()
+    gen = torch.Generator().manual_seed(0)
+    target = torch.rand(1, 3, 16, 16, generator=gen) * 2 - 1
+    init = torch.rand(1, 3, 16, 16, generator=gen) * 0.2 - 0.1
+    before = init.clone()
+    out, history = P.optimise_image(net, init, content=P.content_targets(net, target, ["relu1_2"]),
+                                    method=method, steps=30, progress=False)
+    assert torch.equal(init, before) and not out.requires_grad
+    assert out.shape == init.shape and out.min() >= -1 and out.max() <= 1
+    assert len(history) >= 30 if method == "adam" else 10 <= len(history) <= 37
+    assert history[-1] < 0.2 * history[0]
+    with pytest.raises(ValueError, match="method"):
+        P.optimise_image(net, init, content=P.content_targets(net, target, ["relu1_2"]), method="sgd")
+
+
+# --------------------------------------------------------------------------- pixels in range, coarse to fine
+def test_tanh_pixels_round_trip_layers_and_refusals():
+    net = P.vgg_features("vgg16", ("relu1_1", "relu2_1"), weights="random")
+    wrapped = P.TanhPixels(net)
+    x = torch.linspace(-0.99, 0.99, 2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
+    assert torch.allclose(wrapped.to_pixels(wrapped.to_latent(x)), x, atol=1e-5)
+    z = wrapped.to_latent(torch.tensor([-1.0, 1.0]))  # the ends are moved in, not sent to infinity
+    assert torch.isfinite(z).all() and z.abs().max() <= 1, "z of +-1 pixels must stay in [-1, 1]"
+    assert wrapped.layers == net.layers
+    img = torch.rand(1, 3, 16, 16) * 2 - 1
+    out = wrapped(wrapped.to_latent(img))
+    assert torch.allclose(out["relu2_1"], net(img.clamp(-0.999, 0.999))["relu2_1"], atol=1e-4)
+    with pytest.raises(ValueError, match="sharpness"):
+        P.TanhPixels(net, 0.0)
+
+
+def test_optimise_in_range_keeps_pixels_inside_and_returns_what_it_scored():
+    torch.manual_seed(0)
+    net = P.vgg_features("vgg16", ("relu1_1", "relu2_1"), weights="random")
+    style = torch.full((1, 3, 16, 16), -1.0)  # saturated: plain L-BFGS would push pixels below -1
+    style[..., ::2, :] = 1.0
+    targets = P.style_targets(net, style)
+    init = (torch.rand(1, 3, 16, 16) * 2 - 1) * 0.5
+    out, history = P.optimise_in_range(net, init, style=targets, style_weight=1e3, steps=15, progress=False)
+    assert out.shape == init.shape and out.abs().max() < 1
+    assert history[-1] < 0.5 * history[0]
+    final = P.perceptual_objective(net, out, style=targets, style_weight=1e3)["total"].item()
+    assert final == pytest.approx(history[-1], rel=1e-3, abs=1e-6)
+    with pytest.raises(ValueError):
+        P.optimise_in_range(net, torch.zeros(3, 16, 16), style=targets)  # not (N, C, H, W)
+
+
+def test_optimise_multiscale_ends_at_the_last_size_and_checks_its_arguments():
+    net = P.vgg_features("vgg16", ("relu1_1", "relu2_1"), weights="random")
+    content = data.bundled_image("chelsea", 32)[None]
+    style = data.bundled_image("gravel", 32)[None]
+    init = torch.zeros(1, 3, 16, 16)
+    out, history = P.optimise_multiscale(net, init, (16, 32), (4, 4), content=content, style=style,
+                                         content_layers=("relu2_1",), style_weight=10.0, progress=False)
+    assert out.shape == (1, 3, 32, 32) and out.abs().max() < 1
+    assert len(history) >= 2 and all(h == h for h in history)
+    texture, _ = P.optimise_multiscale(net, torch.zeros(1, 1, 16, 16), (16,), (3,), style=style, progress=False)
+    assert texture.shape == (1, 1, 16, 16)
+    with pytest.raises(ValueError, match="equal length"):
+        P.optimise_multiscale(net, init, (16, 32), (4,), style=style)
+    with pytest.raises(ValueError, match="content image, a style image"):
+        P.optimise_multiscale(net, init, (16,), (4,))

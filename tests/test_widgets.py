@@ -140,3 +140,184 @@ def test_cycle_explorer_rejects_bad_input():
         CycleExplorer({}, torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))
     with pytest.raises(ValueError, match="images_b"):
         CycleExplorer(_cycle_models(), torch.zeros(1, 1, 8, 8), torch.zeros(8, 8))
+
+
+# --------------------------------------------------------------------------- notebook 08: GramExplorer, StyleWeightsExplorer
+@pytest.fixture(scope="module")
+def tiny_net():
+    from utils import perceptual
+
+    return perceptual.vgg_features("vgg16", ("relu1_2", "relu2_2"), weights="random", progress=False)
+
+
+def _tiny_images():
+    g = torch.Generator().manual_seed(0)
+    ramp = torch.linspace(-1, 1, 16).view(1, 1, 1, 16).expand(1, 3, 16, 16).clone()
+    return {"noise": torch.rand(1, 3, 16, 16, generator=g) * 2 - 1, "ramp": ramp,
+            "stripes": torch.sin(torch.arange(16.0) * 1.6).view(1, 1, 16, 1).expand(1, 3, 16, 16).clone()}
+
+
+@pytest.fixture
+def gram_explorer(tiny_net):
+    return widgets.GramExplorer(tiny_net, _tiny_images(), synth_steps=5, synth_size=16)
+
+
+def test_gram_explorer_redraws_when_its_controls_change(gram_explorer):
+    ex = gram_explorer
+    assert ex.state() == {"mode": "explore", "image": "noise", "other": "ramp", "layer": "relu1_2"}
+    seen = {bytes(ex.image.value)}
+    ex.layer.value = "relu2_2"
+    seen.add(bytes(ex.image.value))
+    ex.image_name.value = "ramp"
+    seen.add(bytes(ex.image.value))
+    ex.mode.value = "compare"
+    assert ex.other.layout.display is None and ex.synth_button.layout.display == "none"
+    seen.add(bytes(ex.image.value))
+    ex.other.value = "stripes"
+    seen.add(bytes(ex.image.value))
+    assert len(seen) == 5  # every change drew a different picture
+    assert "compare: ramp vs stripes at relu2_2" in repr(ex)
+    ex.mode.value = "explore"
+    assert ex.other.layout.display == "none"
+    bundle = ex._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]) == bytes(ex.image.value) and "GramExplorer" in bundle["text/plain"]
+
+
+def test_gram_explorer_grams_and_top_pairs_are_right(gram_explorer, tiny_net):
+    from utils import perceptual
+
+    ex = gram_explorer
+    feats = tiny_net(_tiny_images()["noise"])["relu2_2"]
+    torch.testing.assert_close(ex.gram("noise", "relu2_2"), perceptual.gram_matrix(feats)[0])
+    flat = feats[0].flatten(1)
+    norm = flat.norm(dim=1)
+    corr = (flat @ flat.T) / (norm[:, None] * norm[None, :]).clamp(min=1e-30)
+    corr[(norm[:, None] * norm[None, :]) == 0] = 0
+    corr.fill_diagonal_(-2)  # off-diagonal only
+    pairs = ex.top_pairs("relu2_2", k=4, image="noise")
+    assert len(pairs) == 4 and all(i < j for i, j, _ in pairs)
+    values = [r for _, _, r in pairs]
+    assert values == sorted(values, reverse=True)
+    best = torch.topk(corr.triu(diagonal=1).flatten(), 4).values  # the 4 largest off-diagonal correlations
+    torch.testing.assert_close(torch.tensor(values), best, atol=1e-4, rtol=1e-4)
+    for i, j, r in pairs:
+        assert abs(r - float(corr[i, j])) < 1e-4
+    assert ex.active_channels("noise", "relu2_2", 3) == torch.argsort(flat.square().mean(1), descending=True)[:3].tolist()
+    ex.image_name.value, ex.layer.value = "noise", "relu2_2"
+    assert ex.top_pairs(k=4) == pairs  # defaults: the chosen image and layer
+
+
+def test_gram_explorer_style_distance(gram_explorer):
+    ex = gram_explorer
+    for layer in ("relu1_2", "relu2_2", None):
+        assert ex.style_distance("noise", "noise", layer) == 0
+        ab, ba = ex.style_distance("noise", "stripes", layer), ex.style_distance("stripes", "noise", layer)
+        assert ab > 0 and ab == pytest.approx(ba)
+    total = ex.style_distance("noise", "ramp")
+    assert total == pytest.approx(ex.style_distance("noise", "ramp", "relu1_2") + ex.style_distance("noise", "ramp", "relu2_2"))
+    expected = float((ex.gram("noise", "relu1_2") - ex.gram("ramp", "relu1_2")).square().sum())
+    assert ex.style_distance("noise", "ramp", "relu1_2") == pytest.approx(expected)
+
+
+def test_gram_explorer_texture_synthesis_lowers_the_style_loss_and_is_cached(gram_explorer, tiny_net):
+    from utils import perceptual
+
+    ex = gram_explorer
+    ex.image_name.value, ex.layer.value = "stripes", "relu2_2"
+    png = bytes(ex.image.value)
+    texture = ex.synthesize()
+    assert texture.shape == (1, 3, 16, 16) and texture.abs().max() <= 1
+    target = {"relu2_2": ex.gram("stripes", "relu2_2")[None]}
+    start = 0.5 * (torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1)  # its seeded init
+    before = perceptual.style_loss(tiny_net(start), target).item()
+    after = perceptual.style_loss(tiny_net(texture), target).item()
+    assert after < 0.5 * before
+    assert ex.synthesize("stripes", "relu2_2") is texture  # cached: no second optimisation
+    assert list(ex.textures) == [("stripes", "relu2_2")]
+    ex.redraw()
+    assert bytes(ex.image.value) != png  # the texture is now drawn
+    ex.layer.value = "relu1_2"
+    ex.layer.value = "relu2_2"
+    assert ex.textures[("stripes", "relu2_2")] is texture  # moving the controls loses nothing
+    ex._on_synth()  # the button: synthesises the current choice, then redraws
+    assert ("stripes", "relu2_2") in ex.textures and not ex.synth_button.disabled
+    with pytest.raises(ValueError, match="unknown layer"):
+        ex.synthesize("stripes", "relu3_3")
+    with pytest.raises(ValueError, match="unknown image"):
+        ex.gram("cat", "relu1_2")
+
+
+def test_gram_explorer_rejects_bad_input(tiny_net):
+    images = _tiny_images()
+    with pytest.raises(ValueError, match="empty"):
+        widgets.GramExplorer(tiny_net, {})
+    with pytest.raises(ValueError, match="one image"):
+        widgets.GramExplorer(tiny_net, {"two": torch.zeros(2, 3, 16, 16)})
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        widgets.GramExplorer(tiny_net, {"flat": torch.zeros(3, 16, 16)})
+    with pytest.raises(ValueError, match=r"\[-1, 1\]"):
+        widgets.GramExplorer(tiny_net, {"bright": torch.full((1, 3, 16, 16), 255.0)})
+    with pytest.raises(ValueError, match="relu3_3"):
+        widgets.GramExplorer(tiny_net, images, layers=("relu3_3",))
+    with pytest.raises(ValueError, match="synth_steps"):
+        widgets.GramExplorer(tiny_net, images, synth_steps=0)
+    one = widgets.GramExplorer(tiny_net, {"grey": images["ramp"][:, :1]}, layers=("relu2_2",), synth_steps=2,
+                               synth_size=8)
+    assert one.other.value == "grey" and one.layer.options == ("relu2_2",)
+    assert one.synthesize().shape == (1, 1, 8, 8)  # a grey image gets a grey texture
+
+
+def _style_grid(cws=(1.0, 10.0), sws=(1e2, 1e3, 1e4)):
+    return {(a, b): torch.full((1, 3, 8, 8), (i * len(sws) + j) / 10 - 0.5)
+            for i, a in enumerate(cws) for j, b in enumerate(sws)}
+
+
+def test_style_weights_explorer_follows_its_sliders():
+    content, style = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
+    results = _style_grid()
+    ex = widgets.StyleWeightsExplorer(results, content, style)
+    assert [label for label, _ in ex.content_weight.options] == ["1", "10"]
+    assert [label for label, _ in ex.style_weight.options] == ["100", "1000", "10000"]
+    assert (ex.content_weight.value, ex.style_weight.value) == (10.0, 1e3)
+    assert ex.current() is not None and torch.equal(ex.current(), results[(10.0, 1e3)])
+    seen = {bytes(ex.image.value)}
+    ex.style_weight.value = 1e4
+    assert torch.equal(ex.current(), results[(10.0, 1e4)])
+    seen.add(bytes(ex.image.value))
+    ex.content_weight.value = 1.0
+    seen.add(bytes(ex.image.value))
+    assert len(seen) == 3
+    bundle = ex._repr_mimebundle_()
+    grid_png = base64.b64decode(bundle["image/png"])
+    assert grid_png[:8] == b"\x89PNG\r\n\x1a\n" and grid_png != bytes(ex.image.value)  # the static picture: the grid
+    fig = ex.grid_figure()
+    assert len(fig.axes) == 6
+    matplotlib.pyplot.close(fig)
+    assert "2x3 grid" in bundle["text/plain"]
+
+
+def test_style_weights_explorer_rejects_bad_grids():
+    content, style = torch.zeros(1, 3, 8, 8), torch.ones(1, 3, 8, 8)
+    results = _style_grid()
+    with pytest.raises(ValueError, match="empty"):
+        widgets.StyleWeightsExplorer({}, content, style)
+    partial = dict(results)
+    del partial[(1.0, 1e3)]
+    with pytest.raises(ValueError, match=r"not a full grid.*\(1\.0, 1000\.0\)"):
+        widgets.StyleWeightsExplorer(partial, content, style)
+    with pytest.raises(ValueError, match="pairs of numbers"):
+        widgets.StyleWeightsExplorer({1.0: content}, content, style)
+    bad = dict(results)
+    bad[(1.0, 1e3)] = torch.zeros(1, 3, 4, 4)
+    with pytest.raises(ValueError, match="same shape"):
+        widgets.StyleWeightsExplorer(bad, content, style)
+    bad[(1.0, 1e3)] = torch.zeros(2, 3, 8, 8)
+    with pytest.raises(ValueError, match="one image"):
+        widgets.StyleWeightsExplorer(bad, content, style)
+    bad[(1.0, 1e3)] = torch.zeros(3, 8, 8)
+    with pytest.raises(ValueError, match="N, C, H, W"):
+        widgets.StyleWeightsExplorer(bad, content, style)
+    with pytest.raises(ValueError, match="style"):
+        widgets.StyleWeightsExplorer(results, content, torch.zeros(1, 2, 8, 8))
+    with pytest.raises(ValueError, match="content"):
+        widgets.StyleWeightsExplorer(results, torch.zeros(2, 3, 8, 8), style)

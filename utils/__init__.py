@@ -3,7 +3,9 @@
 One module per concept: ``settings`` (quick mode, seeds, device, timing), ``data``, ``download``, ``models``,
 ``losses``, ``train``, ``metrics``, ``viz`` and ``checks`` (the exercises' automatic checks); imported on demand
 (``from utils import widgets``): ``widgets``, ``remedies`` (mode-collapse remedies, notebook 03), ``facades``
-(procedural label-map/photo pairs) and ``pix2pix`` (U-Net, PatchGAN, the pix2pix losses and loop, notebook 05).
+(procedural label-map/photo pairs), ``pix2pix`` (U-Net, PatchGAN, the pix2pix losses and loop, notebook 05),
+``segment`` (the FCN-score analogue, 05), ``superres`` (06), ``cyclegan`` (07), ``perceptual`` (the VGG loss network,
+Gram matrices, optimisation-based style transfer, 08) and ``faststyle`` (Johnson et al.'s transformation network, 09).
 """
 from . import checks, data, download, losses, metrics, models, settings, train, viz
 from .settings import describe, device, pick, progress, quick_mode, seed_everything, timer

@@ -874,3 +874,319 @@ def check_lsgan_discriminator_loss(fn: Callable[[Tensor, Tensor], Tensor]) -> No
                              "build the loss from both score maps with torch operations")
     print("✓ lsgan_discriminator_loss passes 7 checks (known cases, scores far past the target, stored reference, "
           "gradients)")
+
+
+# --------------------------------------------------------------------------- notebook 08: perceptual loss
+# The stored reference values of the perceptual-loss exercises live in a file (inputs drawn once from a seed and
+# stored with them, so nothing depends on a machine's random numbers): regenerate it with
+# ``python scripts/make_check_references.py`` (it calls write_perceptual_reference, which uses utils.perceptual).
+from pathlib import Path  # noqa: E402
+
+PERCEPTUAL_REFERENCE = Path(__file__).resolve().parent / "reference" / "perceptual.json"
+PERCEPTUAL_SEED = 2016
+_PERC_LAYER_WEIGHTS = {"relu1_2": 0.5, "relu2_2": 2.0, "relu3_3": 0.25}
+
+
+def perceptual_reference_values(seed: int = PERCEPTUAL_SEED) -> dict:
+    """The fixed inputs (drawn from ``seed``) and the reference outputs (from utils.perceptual) of the 08 checks.
+
+    Every shape is non-square on purpose (C != H W), so F^T F cannot pass for F F^T; ``gram_square`` is square
+    (C = H W) so that the transpose is caught by value too.
+    """
+    from . import perceptual as P
+
+    g = torch.Generator().manual_seed(seed)
+    gram_in = torch.randn(2, 3, 4, 5, generator=g)
+    gram_square = torch.randn(1, 4, 2, 2, generator=g)
+    feats = {"relu1_2": torch.rand(2, 3, 6, 4, generator=g), "relu2_2": torch.rand(2, 5, 3, 2, generator=g),
+             "relu3_3": torch.rand(2, 4, 2, 3, generator=g)}
+    style_feats = {k: torch.rand(1, *v.shape[1:], generator=g) for k, v in feats.items()}  # the style image's
+    targets = {k: P.gram_matrix(v) for k, v in style_feats.items()}
+    content_feat, content_target = torch.rand(2, 4, 3, 5, generator=g), torch.rand(1, 4, 3, 5, generator=g)
+    tv_x = torch.rand(2, 3, 5, 7, generator=g) * 2 - 1
+    return {
+        "seed": seed,
+        "gram": {"features": gram_in, "expected": P.gram_matrix(gram_in)},
+        "gram_square": {"features": gram_square, "expected": P.gram_matrix(gram_square)},
+        "style": {"feats": feats, "targets": targets, "layer_weights": dict(_PERC_LAYER_WEIGHTS),
+                  "expected": P.style_loss(feats, targets, _PERC_LAYER_WEIGHTS)},
+        "content": {"feat": content_feat, "target": content_target,
+                    "expected": P.content_loss(content_feat, content_target)},
+        "tv": {"x": tv_x, "expected": P.total_variation(tv_x)},
+    }
+
+
+def _to_json(value: object) -> object:
+    if isinstance(value, Tensor):
+        return {"shape": list(value.shape), "values": value.flatten().tolist()}
+    if isinstance(value, dict):
+        return {k: _to_json(v) for k, v in value.items()}
+    return value
+
+
+def _from_json(value: object) -> object:
+    if isinstance(value, dict) and set(value) == {"shape", "values"}:
+        return torch.tensor(value["values"], dtype=torch.float32).reshape(value["shape"])
+    if isinstance(value, dict):
+        return {k: _from_json(v) for k, v in value.items()}
+    return value
+
+
+def write_perceptual_reference(path: str | Path = PERCEPTUAL_REFERENCE) -> None:
+    """(Re)write the stored reference values of the 08 checks (see :func:`perceptual_reference_values`)."""
+    import json
+
+    data = {"about": "Stored reference values of utils.checks.check_gram_matrix / check_style_loss / "
+                     "check_content_loss / check_total_variation: inputs drawn once from the seed, outputs from "
+                     "utils.perceptual. Regenerate with: python scripts/make_check_references.py",
+            **_to_json(perceptual_reference_values())}
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=1) + "\n")
+
+
+def load_perceptual_reference(path: str | Path = PERCEPTUAL_REFERENCE) -> dict:
+    """The stored inputs and reference outputs of the 08 checks, as tensors."""
+    import json
+
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"the stored reference values {path} are missing: reinstall the course or run "
+                                "python scripts/make_check_references.py")
+    return _from_json(json.loads(Path(path).read_text()))
+
+
+def _backward_from(loss: object, what: str, source: str) -> None:
+    """Backpropagate the learner's result; a result autograd cannot follow is a failed check that says why."""
+    if not isinstance(loss, Tensor) or loss.grad_fn is None:
+        raise AssertionError(f"{what}: autograd cannot follow your result back to the {source} (no grad_fn): build it "
+                             f"from the {source} with torch operations only (no .detach(), .item(), float() or NumPy)")
+    loss.backward()
+
+
+def _tensor_out(result: object, what: str) -> Tensor:
+    if not isinstance(result, Tensor):
+        raise AssertionError(f"{what} must return a torch.Tensor, got {type(result).__name__}")
+    return result
+
+
+def _match(got: Tensor, candidates: dict[str, Tensor]) -> str:
+    """The hint of the first candidate (a known mistake) that ``got`` equals, or ""."""
+    for hint, value in candidates.items():
+        if value.shape == got.shape and torch.allclose(got, value, rtol=1e-4, atol=1e-6):
+            return hint
+    return ""
+
+
+def _gram_mistakes(x: Tensor) -> dict[str, Tensor]:
+    """What the usual wrong Gram matrices of features (B, C, H, W) give, each with the hint that names the mistake."""
+    b, c, h, w = x.shape
+    flat = x.reshape(b, c, h * w)
+    raw = flat @ flat.transpose(1, 2)
+    mixed = x.reshape(b, h * w, c)
+    return {
+        "that is G = F Fᵀ / (H W), the 'hw' normalisation: divide by C H W (the channels too)": raw / (h * w),
+        "that is F Fᵀ with no normalisation: divide by C H W": raw,
+        "that is F Fᵀ / C: divide by C H W (the positions H W too)": raw / c,
+        "that is F Fᵀ / (C H W)²: divide by C H W once": raw / (c * h * w) ** 2,
+        "that is Fᵀ F / (C H W), the transpose: with F of shape (C, H W), F Fᵀ is (C, C) and compares channels; "
+        "Fᵀ F is (H W, H W) and compares positions": flat.transpose(1, 2) @ flat / (c * h * w),
+        "that is F Fᵀ with F = x.reshape(B, H*W, C) transposed: reshape gives (C, H*W) only as "
+        "x.reshape(B, C, H*W) -- keep the channels first": mixed.transpose(1, 2) @ mixed / (c * h * w),
+    }
+
+
+def check_gram_matrix(fn: Callable[[Tensor], Tensor]) -> None:
+    """Check ``fn(features (B, C, H, W)) -> (B, C, C)``: G = F F^T / (C H W) with F the features flattened to (C, H W)."""
+    ref = load_perceptual_reference()
+    x = ref["gram"]["features"]
+    b, c, h, w = x.shape
+    out = _tensor_out(_run(fn, "gram_matrix", x.clone(), hint="Flatten to (B, C, H*W) and multiply by the transpose."),
+                      "gram_matrix")
+    shape = tuple(out.shape)
+    if shape != (b, c, c):
+        hint = ("that is (B, H W, H W): you computed Fᵀ F (positions against positions); the Gram compares "
+                "channels: F Fᵀ with F of shape (B, C, H*W), i.e. flat @ flat.transpose(1, 2)"
+                if shape == (b, h * w, h * w) else
+                "the batch dimension is missing: keep one Gram matrix per image (use torch.bmm or @ on (B, C, H*W))"
+                if shape == (c, c) else
+                "the images of the batch were mixed into one matrix: flatten each image on its own, (B, C, H*W)"
+                if shape in ((b * c, b * c), (1, b * c, b * c)) else "the result must be (B, C, C)")
+        raise AssertionError(f"features of shape {(b, c, h, w)} must give Gram matrices of shape {(b, c, c)}, got "
+                             f"{shape}: {hint}")
+    ones = _tensor_out(_run(fn, "gram_matrix", torch.ones(1, 2, 3, 4)), "gram_matrix").detach()
+    if ones.shape != (1, 2, 2) or not torch.allclose(ones, torch.full((1, 2, 2), 0.5), atol=1e-6):
+        hint = _match(ones, _gram_mistakes(torch.ones(1, 2, 3, 4))) or "divide F Fᵀ by C H W"
+        raise AssertionError(f"features all ones (1, 2, 3, 4): every entry is (H W) / (C H W) = 1/C = 0.5, got "
+                             f"{ones.flatten()[:4].tolist()}: {hint}")
+    expected = ref["gram"]["expected"]
+    if not torch.allclose(out.detach(), expected, rtol=1e-4, atol=1e-6):
+        hint = _match(out.detach(), _gram_mistakes(x)) or "compute G = F Fᵀ / (C H W) with F = x.reshape(B, C, H*W)"
+        raise AssertionError(f"the stored reference case (features {(b, c, h, w)}, signed values) differs by up to "
+                             f"{float((out.detach() - expected).abs().max()):.3g}: {hint}")
+    xs = ref["gram_square"]["features"]  # C = H W: a transposed Gram has the right shape here, only the values differ
+    out = _tensor_out(_run(fn, "gram_matrix", xs.clone()), "gram_matrix").detach()
+    if out.shape != ref["gram_square"]["expected"].shape or not torch.allclose(out, ref["gram_square"]["expected"],
+                                                                              rtol=1e-4, atol=1e-6):
+        hint = _match(out, _gram_mistakes(xs)) or "compute G = F Fᵀ / (C H W) with F = x.reshape(B, C, H*W)"
+        raise AssertionError(f"the stored square case (C = H W = 4, so every mistake has the right shape) is wrong: {hint}")
+    leaf = x.clone().requires_grad_(True)
+    _backward_from((_run(fn, "gram_matrix", leaf) * torch.linspace(-1, 1, c * c).view(1, c, c)).sum(), "gram_matrix",
+                   "features")
+    if leaf.grad is None or not leaf.grad.abs().sum() > 0:
+        raise AssertionError("no gradient reached the features: build the Gram from them with torch operations, "
+                             "without detach()")
+    print("✓ gram_matrix passes 5 checks (shape (B, C, C) on non-square features, all-ones features, stored "
+          "reference, a square case, gradient)")
+
+
+def _style_value(fn: Callable, feats: dict, targets: dict, weights: dict) -> float:
+    return _value(_run(fn, "style_loss", feats, targets, weights), "style_loss")
+
+
+def check_style_loss(fn: Callable[[dict, dict, dict], Tensor]) -> None:
+    """Check ``fn(feats {layer: (B, C, H, W)}, target_grams {layer: (1, C, C)}, layer_weights {layer: w}) -> scalar``:
+    sum over the layers of w_l ||G(F_l) - A_l||_F^2, averaged over the batch. It calls your ``gram_matrix``."""
+    from . import perceptual as P
+
+    ref = load_perceptual_reference()
+    feats, targets, weights = ref["style"]["feats"], ref["style"]["targets"], ref["style"]["layer_weights"]
+    one = {"relu2_2": feats["relu2_2"][:1]}
+    same = {"relu2_2": P.gram_matrix(feats["relu2_2"][:1])}
+    got = _style_value(fn, one, same, {"relu2_2": 1.0})
+    _expect(got, 0.0, "features whose Gram equals the target",
+            "use your gram_matrix (normalised by C H W) on the features; the targets are already Gram matrices"
+            if _matches_other_norm(got, one["relu2_2"], same["relu2_2"]) else
+            "compare each layer's Gram matrix with its target: G(feats) - target is 0 here (did you compare the "
+            "features themselves?)")
+    # One layer, one image: the squared Frobenius distance, a sum over the C x C entries.
+    f1, t1 = {"relu2_2": feats["relu2_2"][:1]}, {"relu2_2": targets["relu2_2"]}
+    d = P.gram_matrix(f1["relu2_2"]) - t1["relu2_2"]
+    c = d.shape[-1]
+    got = _style_value(fn, f1, t1, {"relu2_2": 1.0})
+    expected = float(d.square().sum())
+    _expect(got, expected, "one layer, one image, weight 1: ||G - A||²_F",
+            f"that is the mean over the {c}x{c} entries: ||.||²_F sums them" if math.isclose(got, expected / c**2, rel_tol=1e-4) else
+            "that is ||G - A||_F, not squared" if math.isclose(got, math.sqrt(expected), rel_tol=1e-4) else
+            "that is the sum of |G - A| (L1): square the differences" if math.isclose(got, float(d.abs().sum()), rel_tol=1e-4) else
+            "use your gram_matrix (normalised by C H W) on the features; the targets are already Gram matrices"
+            if _matches_other_norm(got, f1["relu2_2"], t1["relu2_2"]) else "")
+    # Two images, one target: the mean over the batch.
+    f2 = {"relu2_2": feats["relu2_2"]}
+    per_image = (P.gram_matrix(f2["relu2_2"]) - t1["relu2_2"]).square().sum(dim=(1, 2))
+    got = _style_value(fn, f2, t1, {"relu2_2": 1.0})
+    _expect(got, float(per_image.mean()), "two images against one target Gram (1, C, C)",
+            "that is the sum over the batch: average over the images" if math.isclose(got, float(per_image.sum()), rel_tol=1e-4) else
+            "that is only the first image: compare every image's Gram with the target (it broadcasts)"
+            if math.isclose(got, float(per_image[0]), rel_tol=1e-4) else "")
+    # Several layers with weights.
+    dist = {k: float((P.gram_matrix(feats[k]) - targets[k]).square().sum(dim=(1, 2)).mean()) for k in feats}
+    got = _style_value(fn, feats, targets, weights)
+    expected = sum(weights[k] * dist[k] for k in feats)
+    unweighted = sum(dist.values())
+    hint = ("the layer weights are missing: multiply each layer's distance by layer_weights[layer]"
+            if math.isclose(got, unweighted, rel_tol=1e-4) else
+            "the layer weights are squared: multiply by w, not w²"
+            if math.isclose(got, sum(weights[k] ** 2 * dist[k] for k in feats), rel_tol=1e-4) else
+            "that is the average over the layers: add them up" if math.isclose(got, expected / len(feats), rel_tol=1e-4) else
+            "that is divided by the sum of the weights: add the weighted terms up, without normalising"
+            if math.isclose(got, expected / sum(weights.values()), rel_tol=1e-4) else
+            "only one layer counted: loop over every layer of target_grams (is the return inside the loop?)"
+            if any(math.isclose(got, weights[k] * dist[k], rel_tol=1e-4) for k in feats) else
+            "only some layers counted: loop over every layer of target_grams"
+            if any(math.isclose(got, expected - weights[k] * dist[k], rel_tol=1e-4) for k in feats) else "")
+    _expect(got, expected, "three layers (C = 3, 5, 4) with weights 0.5, 2, 0.25", hint)
+    _expect(_style_value(fn, feats, targets, weights), float(ref["style"]["expected"]),
+            "the stored reference case")
+    leaf = {k: v.clone().requires_grad_(True) for k, v in feats.items()}
+    _backward_from(_run(fn, "style_loss", leaf, targets, weights), "style_loss", "features")
+    if any(v.grad is None or not v.grad.abs().sum() > 0 for v in leaf.values()):
+        raise AssertionError("no gradient reached the features of every layer: build the loss from them with torch "
+                             "operations, without detach()")
+    print("✓ style_loss passes 6 checks (equal Grams, one layer, the batch mean, layer weights, stored reference, "
+          "gradients)")
+
+
+def _matches_other_norm(got: float, feat: Tensor, target: Tensor) -> bool:
+    """Whether ``got`` is the one-layer distance with the features' Gram normalised by H W or not at all."""
+    from . import perceptual as P
+
+    return any(math.isclose(got, float((P.gram_matrix(feat, n) - target).square().sum()), rel_tol=1e-4)
+               for n in ("hw", "none"))
+
+
+def check_content_loss(fn: Callable[[Tensor, Tensor], Tensor]) -> None:
+    """Check ``fn(feat (B, C, H, W), target_feat (B or 1, C, H, W)) -> scalar``: the feature reconstruction loss,
+    the mean of (feat - target)² over every value (||.||²_2 / (C H W), averaged over the batch)."""
+    ref = load_perceptual_reference()
+    zeros = torch.zeros(3, 4, 3, 5)  # a batch of 3: the usual mistakes all give different values
+
+    def value(feat: Tensor, target: Tensor) -> float:
+        return _value(_run(fn, "content_loss", feat, target), "content_loss")
+
+    _expect(value(zeros.clone(), zeros.clone()), 0.0, "equal features")
+    got = value(zeros + 0.5, zeros.clone())
+    n, per_image = zeros.numel(), zeros[0].numel()
+    _expect(got, 0.25, "every feature off by 0.5",
+            "that is the sum of the squares: take the mean (divide by C H W, and by the batch)"
+            if math.isclose(got, 0.25 * n, rel_tol=1e-4) else
+            "that is divided by C H W but summed over the batch: average over the images too"
+            if math.isclose(got, 0.25 * n / per_image, rel_tol=1e-4) else
+            "that is the absolute error (L1): square the differences" if math.isclose(got, 0.5, rel_tol=1e-4) else
+            "that is the norm ||.||_2, not its square divided by the size" if math.isclose(got, 0.5 * math.sqrt(n), rel_tol=1e-4) else
+            "that is divided by the batch size only: divide by every value's count (C H W per image)"
+            if math.isclose(got, 0.25 * n / len(zeros), rel_tol=1e-4) else
+            "the content loss has no 1/2 in front here: the mean of the squares" if math.isclose(got, 0.125, rel_tol=1e-4) else "")
+    got = value(zeros.clone(), zeros[:1] - 0.5)
+    _expect(got, 0.25, "two images against one target (1, C, H, W) off by -0.5",
+            "square the difference: a feature below its target costs as much as one above" if math.isclose(got, -0.5, rel_tol=1e-4) else "")
+    _expect(value(ref["content"]["feat"], ref["content"]["target"]), float(ref["content"]["expected"]),
+            "the stored reference case", "the mean over every value of (feat - target)²")
+    feat = ref["content"]["feat"].clone().requires_grad_(True)
+    _backward_from(_run(fn, "content_loss", feat, ref["content"]["target"]), "content_loss", "features")
+    expected = 2 * (ref["content"]["feat"] - ref["content"]["target"]) / feat.numel()
+    if feat.grad is None or not torch.allclose(feat.grad, expected, atol=1e-6):
+        raise AssertionError("the gradient with respect to feat should be 2 (feat - target) / (number of values): "
+                             "build the loss with torch operations, without detach()")
+    print("✓ content_loss passes 5 checks (equal features, a constant offset, broadcasting the target, stored "
+          "reference, gradient)")
+
+
+def check_total_variation(fn: Callable[[Tensor], Tensor]) -> None:
+    """Check ``fn(x (N, C, H, W)) -> scalar``: mean of the squared differences between horizontal neighbours plus
+    mean of the squared differences between vertical neighbours."""
+    ref = load_perceptual_reference()
+
+    def value(x: Tensor) -> float:
+        return _value(_run(fn, "total_variation", x), "total_variation")
+
+    _expect(value(torch.full((2, 3, 5, 7), 0.3)), 0.0, "a constant image", "neighbours are equal: nothing varies")
+    across = torch.linspace(-1, 1, 7).mul(1.5).view(1, 1, 1, 7).expand(2, 3, 5, 7).contiguous()  # steps of 0.5 along W
+    down = torch.linspace(-1, 1, 5).view(1, 1, 5, 1).expand(2, 3, 5, 7).contiguous()             # steps of 0.5 along H
+    got_w, got_h = value(across), value(down)
+    one_way = "you only take differences along one direction: add the other, "
+    pairs_w, pairs_h = 2 * 3 * 5 * 6, 2 * 3 * 4 * 7  # neighbour pairs along W and along H
+
+    def hint(got: float, pairs: int, wrap: float) -> str:
+        close = lambda v: math.isclose(got, v, rel_tol=1e-4)  # noqa: E731
+        return ("that is |.| (the beta = 1 total variation): square the differences" if close(0.5) or close(0.5 * pairs) else
+                "that is the sum: take the mean of each direction's squared differences" if close(0.25 * pairs) else
+                "that is the average of the two directions: add them" if close(0.125) else
+                "torch.roll wraps around: the last column (row) is compared with the first; slice instead"
+                if close(wrap) else "")
+
+    _expect(got_w, 0.25, "an image that changes only from left to right (steps of 0.5 along W)",
+            one_way + "x[..., :, 1:] - x[..., :, :-1] (horizontal neighbours)" if abs(got_w) < 1e-6 else
+            hint(got_w, pairs_w, (6 * 0.25 + 9) / 7))
+    _expect(got_h, 0.25, "an image that changes only from top to bottom (steps of 0.5 along H)",
+            one_way + "x[..., 1:, :] - x[..., :-1, :] (vertical neighbours)" if abs(got_h) < 1e-6 else
+            hint(got_h, pairs_h, (4 * 0.25 + 4) / 5))
+    checker = (torch.arange(5).view(5, 1) + torch.arange(7).view(1, 7)) % 2 * 2.0 - 1
+    got = value(checker.expand(2, 3, 5, 7).contiguous())
+    _expect(got, 8.0, "a ±1 checkerboard (every neighbour differs by 2)",
+            "that is the average of the two directions: add them (4 + 4)" if math.isclose(got, 4.0, rel_tol=1e-4) else "")
+    _expect(value(ref["tv"]["x"]), float(ref["tv"]["expected"]), "the stored reference case")
+    x = ref["tv"]["x"].clone().requires_grad_(True)
+    _backward_from(_run(fn, "total_variation", x), "total_variation", "image")
+    if x.grad is None or not x.grad.abs().sum() > 0:
+        raise AssertionError("no gradient reached the image: build the loss with torch operations, without detach()")
+    print("✓ total_variation passes 6 checks (a constant image, each direction alone, a checkerboard, stored "
+          "reference, gradient)")

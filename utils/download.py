@@ -16,6 +16,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Callable
 
 from tqdm.auto import tqdm
 
@@ -199,34 +200,44 @@ def _unavailable(ds: Dataset, url: str, dest: Path, reason: object) -> DatasetUn
         f"  or download {url} by hand and put it at {dest}")
 
 
-def _download(ds: Dataset, url: str, dest: Path, root: Path, progress: bool) -> None:
-    """Stream ``url`` into ``dest.part`` with a progress bar, check it, then rename it to ``dest``."""
+def fetch_checked(url: str, dest: Path, desc: str, progress: bool, check: Callable[[Path], None],
+                  fail: Callable[[str], Exception]) -> None:
+    """Stream ``url`` into ``dest.part`` with a progress bar, ``check(part)``, then rename it to ``dest``.
+
+    Network trouble raises ``fail(reason)``; whatever goes wrong (a failed check, Ctrl-C), no half file is left.
+    """
     part = dest.with_name(dest.name + ".part")
     try:
         try:
             response = urllib.request.urlopen(url, timeout=30)
         except (OSError, http.client.HTTPException) as err:  # URLError, socket.timeout, ConnectionError...
-            raise _unavailable(ds, url, dest, err) from err
+            raise fail(str(err)) from err
         with response:
             length = response.headers.get("Content-Length")
             total = int(length) if length else None
             received = 0
             with open(part, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                             desc=ds.name, disable=not progress) as bar:
+                                             desc=desc, disable=not progress) as bar:
                 try:
                     while chunk := response.read(CHUNK):
                         f.write(chunk)
                         received += len(chunk)
                         bar.update(len(chunk))
                 except (OSError, http.client.HTTPException) as err:
-                    raise _unavailable(ds, url, dest, f"the download was interrupted: {err!r}") from err
+                    raise fail(f"the download was interrupted: {err!r}") from err
         if total is not None and received != total:
-            raise _unavailable(ds, url, dest, f"the download was interrupted after {received} of {total} bytes")
-        _check(ds, part, root)
+            raise fail(f"the download was interrupted after {received} of {total} bytes")
+        check(part)
         os.replace(part, dest)  # atomic: the final name only ever holds a complete, checked file
     except BaseException:  # including KeyboardInterrupt: never leave a half file behind
         part.unlink(missing_ok=True)
         raise
+
+
+def _download(ds: Dataset, url: str, dest: Path, root: Path, progress: bool) -> None:
+    """Download one file of ``ds`` to ``dest`` through :func:`fetch_checked`, checked against its SHA-256."""
+    fetch_checked(url, dest, ds.name, progress, check=lambda part: _check(ds, part, root),
+                  fail=lambda reason: _unavailable(ds, url, dest, reason))
 
 
 # --------------------------------------------------------------------------- extraction

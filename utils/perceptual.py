@@ -18,19 +18,17 @@ Gram normalisation (``normalize``), for features F of shape (C, H, W) flattened 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import re
-import urllib.request
 from collections import OrderedDict
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from . import validate
+from .download import fetch_checked
 
 #: torchvision's configuration letter for each architecture ("M" is a 2x2 max-pool, a number a 3x3 conv + ReLU).
 ARCHS = {"vgg16": "D", "vgg19": "E"}
@@ -273,42 +271,22 @@ def imagenet_weights(arch: str = "vgg16", download: bool = True, progress: bool 
 
 
 def _download_weights(url: str, dest: Path, prefix: str | None, progress: bool) -> None:
-    """Stream ``url`` into ``dest.part`` with a progress bar, check its hash prefix, then rename it to ``dest``."""
+    """Download ``url`` to ``dest`` (a progress bar, the hash prefix checked, no half file left on failure)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     quiet = not progress or os.environ.get("TQDM_DISABLE", "0").strip().lower() in {"1", "true", "yes"}
-    try:
-        try:
-            response = urllib.request.urlopen(url, timeout=30)
-        except (OSError, http.client.HTTPException) as err:  # URLError, socket.timeout, ConnectionError...
-            raise WeightsUnavailableError(f"could not download {url}\n  reason: {err}\n"
-                                          f"  (offline, or the server is unreachable; nothing was cached)\n"
-                                          + _how_to_get(url, dest)) from err
-        with response:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length else None
-            received = 0
-            with open(part, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                             desc=dest.name, disable=quiet) as bar:
-                try:
-                    while chunk := response.read(CHUNK):
-                        f.write(chunk)
-                        received += len(chunk)
-                        bar.update(len(chunk))
-                except (OSError, http.client.HTTPException) as err:
-                    raise WeightsUnavailableError(f"the download of {url} was interrupted: {err!r}\n"
-                                                  + _how_to_get(url, dest)) from err
-        if total is not None and received != total:
-            raise WeightsUnavailableError(f"the download of {url} was interrupted after {received} of {total} "
-                                          f"bytes\n" + _how_to_get(url, dest))
+
+    def fail(reason: str) -> WeightsUnavailableError:
+        return WeightsUnavailableError(f"could not download {url}\n  reason: {reason}\n"
+                                       f"  (offline, or the server is unreachable; nothing was cached)\n"
+                                       + _how_to_get(url, dest))
+
+    def check(part: Path) -> None:
         try:
             check_hash(part, prefix)
         except WeightsUnavailableError as err:
             raise WeightsUnavailableError(f"{err}; downloaded from {url}, nothing was cached") from err
-        os.replace(part, dest)  # atomic: the final name only ever holds a complete, checked file
-    except BaseException:  # including KeyboardInterrupt: never leave a half file behind
-        part.unlink(missing_ok=True)
-        raise
+
+    fetch_checked(url, dest, dest.name, not quiet, check, fail)
 
 
 def load_features(features: nn.Sequential, path: str | Path) -> nn.Sequential:
@@ -409,3 +387,174 @@ def total_variation(x: Tensor) -> Tensor:
     dx = x[..., :, 1:] - x[..., :, :-1]
     dy = x[..., 1:, :] - x[..., :-1, :]
     return dx.square().mean() + dy.square().mean()
+
+
+# --------------------------------------------------------------------------- optimising an image
+def style_targets(loss_net: LossNetwork, style: Tensor, layers: Sequence[str] | None = None,
+                  normalize: str = "chw") -> "OrderedDict[str, Tensor]":
+    """The target Gram matrices {layer: (1, C_l, C_l)} of one style image (1, C, H, W) at ``layers`` (default: all)."""
+    validate.images(style, "style", check_range=False)
+    if style.shape[0] != 1:
+        raise ValueError(f"style must be one image (1, C, H, W), got {tuple(style.shape)}")
+    layers = tuple(layers or loss_net.layers)
+    with torch.no_grad():
+        feats = loss_net(style)
+    return OrderedDict((name, gram_matrix(feats[name], normalize)) for name in layers)
+
+
+def content_targets(loss_net: LossNetwork, content: Tensor, layers: Sequence[str]) -> "OrderedDict[str, Tensor]":
+    """The target features {layer: (N, C_l, H_l, W_l)} of content images (N, C, H, W) at ``layers``."""
+    validate.images(content, "content", check_range=False)
+    with torch.no_grad():
+        feats = loss_net(content)
+    return OrderedDict((name, feats[name]) for name in layers)
+
+
+def perceptual_objective(loss_net: LossNetwork, x: Tensor, content: Mapping[str, Tensor] | None = None,
+                         style: Mapping[str, Tensor] | None = None, content_weight: float = 1.0,
+                         style_weight: float = 1.0, tv_weight: float = 0.0,
+                         layer_weights: Mapping[str, float] | None = None,
+                         normalize: str = "chw") -> "OrderedDict[str, Tensor]":
+    """The weighted terms {"content", "style", "tv", "total"} (scalars) for images x (N, C, H, W) in [-1, 1].
+
+    ``content``: target features {layer: (1 or N, C_l, H_l, W_l)}; ``style``: target Grams {layer: (1 or N, C_l, C_l)}.
+    Either may be None (feature inversion has no style, texture synthesis no content).
+    """
+    if not content and not style:
+        raise ValueError("give content targets, style targets or both (see content_targets / style_targets)")
+    feats = loss_net(x)
+    zero = x.new_zeros(())
+    terms = OrderedDict()
+    terms["content"] = content_weight * sum((content_loss(feats[k], t) for k, t in content.items()), zero) \
+        if content else zero
+    terms["style"] = style_weight * style_loss(feats, style, layer_weights, normalize) if style else zero
+    terms["tv"] = tv_weight * total_variation(x) if tv_weight else zero
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+def optimise_image(loss_net: LossNetwork, init: Tensor, content: Mapping[str, Tensor] | None = None,
+                   style: Mapping[str, Tensor] | None = None, content_weight: float = 1.0, style_weight: float = 1.0,
+                   tv_weight: float = 0.0, layer_weights: Mapping[str, float] | None = None, normalize: str = "chw",
+                   method: str = "lbfgs", steps: int = 100, lr: float | None = None,
+                   progress: bool = True) -> tuple[Tensor, list[float]]:
+    """Optimise the pixels of ``init`` (N, C, H, W) in [-1, 1] to lower :func:`perceptual_objective` (Gatys et al.).
+
+    ``method``: "lbfgs" (torch.optim.LBFGS, strong-Wolfe line search, at most ``steps`` iterations and 1.25 x
+    ``steps`` loss evaluations; it may stop early once the loss stops changing) or "adam" (``steps`` evaluations; lr
+    default 0.02; pixels clamped to [-1, 1] after each step). Returns (image (N, C, H, W) clamped to [-1, 1],
+    detached; the total loss at every evaluation, so both methods can be compared per evaluation = per unit of cost).
+    """
+    from .settings import progress as bar
+
+    validate.images(init, "init", check_range=False)
+    if method not in ("lbfgs", "adam"):
+        raise ValueError(f"method must be 'lbfgs' or 'adam', got {method!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    x = init.detach().clone().requires_grad_(True)
+    history: list[float] = []
+    evaluations = steps * 5 // 4 if method == "lbfgs" else steps
+    ticker = bar(range(evaluations), desc=f"{method} evaluations", leave=False, **({} if progress else {"disable": True}))
+    ticks = iter(ticker)
+
+    def closure() -> Tensor:
+        opt.zero_grad(set_to_none=True)
+        loss = perceptual_objective(loss_net, x, content, style, content_weight, style_weight, tv_weight,
+                                    layer_weights, normalize)["total"]
+        loss.backward()
+        history.append(loss.item())
+        next(ticks, None)
+        return loss
+
+    if method == "lbfgs":
+        opt = torch.optim.LBFGS([x], lr=1.0 if lr is None else lr, max_iter=steps, max_eval=evaluations,
+                                history_size=50, line_search_fn="strong_wolfe")
+        opt.step(closure)
+    else:
+        opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
+        for _ in range(steps):
+            opt.step(closure)
+            with torch.no_grad():
+                x.clamp_(-1, 1)
+    ticker.close()
+    return x.detach().clamp(-1, 1), history
+
+
+# --------------------------------------------------------------------------- keeping pixels in range, coarse to fine
+#: How sharply x = tanh(k z) maps the optimised variable z to pixels: with k = 4, z in [-1, 1] covers x up to
+#: tanh(4) = 0.9993, so optimise_image's final clamp of z to [-1, 1] costs nothing.
+SHARPNESS = 4.0
+
+
+class TanhPixels(nn.Module):
+    """A loss network seen through pixels x = tanh(k z): z (N, C, H, W) -> the features of x, every pixel in (-1, 1).
+
+    L-BFGS has no box constraint: left alone it pushes pixels far outside [-1, 1] when that matches a Gram matrix
+    better, and the final clamp then undoes the match. Optimising z instead of x keeps every pixel in range.
+    """
+
+    def __init__(self, loss_net: LossNetwork, sharpness: float = SHARPNESS):
+        super().__init__()
+        if not sharpness > 0:
+            raise ValueError(f"sharpness must be positive, got {sharpness!r}")
+        self.loss_net, self.sharpness = loss_net, float(sharpness)
+
+    @property
+    def layers(self) -> tuple[str, ...]:
+        """The layers of the wrapped loss network."""
+        return self.loss_net.layers
+
+    def to_pixels(self, z: Tensor) -> Tensor:
+        """z (N, C, H, W) -> pixels tanh(k z) in (-1, 1)."""
+        return torch.tanh(self.sharpness * z)
+
+    def to_latent(self, x: Tensor) -> Tensor:
+        """Pixels (N, C, H, W) in [-1, 1] -> z = atanh(x) / k (pixels at +-1 are moved in to +-0.999 first)."""
+        return torch.atanh(x.clamp(-0.999, 0.999)) / self.sharpness
+
+    def forward(self, z: Tensor) -> "OrderedDict[str, Tensor]":
+        """Features {layer: (N, C_l, H_l, W_l)} of the pixels tanh(k z)."""
+        return self.loss_net(self.to_pixels(z))
+
+
+def optimise_in_range(loss_net: LossNetwork, init: Tensor, sharpness: float = SHARPNESS,
+                      **kwargs) -> tuple[Tensor, list[float]]:
+    """:func:`optimise_image` over z with pixels x = tanh(k z): init (N, C, H, W) -> (image (N, C, H, W), history).
+
+    Same keyword arguments as :func:`optimise_image`; every pixel stays in (-1, 1) throughout, so the returned image
+    scores what the history says (no clamp undoes the optimisation). The total variation term, if any, is
+    computed on z, a monotone stand-in for x.
+    """
+    validate.images(init, "init")
+    wrapped = TanhPixels(loss_net, sharpness)
+    z, history = optimise_image(wrapped, wrapped.to_latent(init), **kwargs)
+    return wrapped.to_pixels(z), history
+
+
+def optimise_multiscale(loss_net: LossNetwork, init: Tensor, sizes: Sequence[int], steps: Sequence[int],
+                        content: Tensor | None = None, style: Tensor | None = None,
+                        content_layers: Sequence[str] = ("relu3_1",), style_layers: Sequence[str] | None = None,
+                        normalize: str = "chw", **kwargs) -> tuple[Tensor, list[float]]:
+    """Coarse to fine: optimise at ``sizes[0]``, upsample, refine at ``sizes[1]``, ...; returns (image, history).
+
+    ``init``: (1, C, H, W), resized to each size; ``content`` / ``style``: images (1, C, H, W) in [-1, 1] (either may
+    be None), resized to each size and turned into targets there (the same field of view at every scale);
+    ``steps[i]`` iterations at ``sizes[i]`` with :func:`optimise_in_range`; other keyword arguments go to it.
+    The coarse stages are cheap (1/4 of the pixels per halving) and lay out the large structures; the last
+    refines the detail. ``history`` concatenates every stage's losses.
+    """
+    from .data import resize
+
+    if len(sizes) == 0 or len(sizes) != len(steps):
+        raise ValueError(f"sizes and steps must be non-empty and of equal length, got {list(sizes)} and {list(steps)}")
+    if content is None and style is None:
+        raise ValueError("give a content image, a style image or both")
+    x, history = init, []
+    for size, n in zip(sizes, steps):
+        x = resize(x, size)
+        c = content_targets(loss_net, resize(content, size), content_layers) if content is not None else None
+        s = style_targets(loss_net, resize(style, size), style_layers, normalize) if style is not None else None
+        x, h = optimise_in_range(loss_net, x, content=c, style=s, normalize=normalize, steps=n, **kwargs)
+        history += h
+    return x, history
