@@ -1012,3 +1012,189 @@ def test_right_total_variation_written_differently_passes():
 def test_perceptual_checks_let_a_blank_raise_its_own_error(check):
     with pytest.raises(NotImplementedError):
         check(_blank)
+
+
+# --------------------------------------------------------------------------- notebook 10: the passcode-conditioned input
+from utils import passcode  # noqa: E402
+
+
+def _planes(codes, h, w):
+    return codes[:, :, None, None].expand(codes.shape[0], codes.shape[1], h, w)
+
+
+def _one_row(x, c):
+    planes = torch.zeros(x.shape[0], c.shape[1], x.shape[2], x.shape[3])
+    planes[:, :, 0, :] = c[:, :, None]
+    return torch.cat([x, planes], dim=1)
+
+
+WRONG_PASSCODE_INPUTS = {
+    "codes only in the first row (not tiled over H)": (_one_row, "only the first row"),
+    "codes repeated, not tiled (bits mixed up)": (
+        lambda x, c: torch.cat([x, c.repeat(1, x.shape[2] * x.shape[3]).reshape(c.shape[0], c.shape[1], *x.shape[2:])], 1),
+        "not tiled over H and W"),
+    "code planes before the image": (lambda x, c: torch.cat([_planes(c, *x.shape[2:]), x], dim=1), "planes first"),
+    "repeat instead of repeat_interleave (samples mixed up)": (
+        lambda x, c: torch.cat([x, c.repeat(x.shape[2] * x.shape[3], 1).reshape(c.shape[0], c.shape[1], *x.shape[2:])], 1),
+        "not tiled|another sample"),
+    "the first sample's code for every image": (lambda x, c: torch.cat([x, _planes(c[:1].expand_as(c), *x.shape[2:])], 1),
+                                                "another sample's passcode"),
+    "batch rolled by one": (lambda x, c: torch.cat([x, _planes(c.roll(1, 0), *x.shape[2:])], dim=1),
+                            "another sample's passcode"),
+    "bits as {0, 1}": (lambda x, c: torch.cat([x, _planes((c + 1) / 2, *x.shape[2:])], dim=1), "0 and 1"),
+    "image dropped": (lambda x, c: _planes(c, *x.shape[2:]).clone(), "image was dropped"),
+    "concatenated on the batch dimension": (lambda x, c: torch.cat([x, x], dim=0), "dim=0"),
+    "H and W swapped": (lambda x, c: torch.cat([x.transpose(2, 3), _planes(c, x.shape[3], x.shape[2])], 1), "swapped"),
+    "bits negated": (lambda x, c: torch.cat([x, _planes(-c, *x.shape[2:])], dim=1), "plane k of sample i"),
+    "no gradient to the image": (lambda x, c: torch.cat([x.detach(), _planes(c, *x.shape[2:])], dim=1), "gradient"),
+    "fixed 4 bits": (lambda x, c: torch.cat([x, _planes(c[:, :4], *x.shape[2:])], dim=1), "17 channels"),
+}
+
+
+def test_reference_passcode_input_passes(capsys):
+    checks.check_passcode_input(passcode.passcode_input)
+    assert capsys.readouterr().out.count("✓") == 1
+
+
+@pytest.mark.parametrize("name", WRONG_PASSCODE_INPUTS)
+def test_wrong_passcode_inputs_fail_with_the_right_hint(name):
+    fn, hint = WRONG_PASSCODE_INPUTS[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_passcode_input(fn)
+
+
+def test_right_passcode_inputs_written_differently_pass():
+    checks.check_passcode_input(lambda x, c: torch.cat([x, c.repeat_interleave(x.shape[2] * x.shape[3], dim=1)
+                                                        .reshape(c.shape[0], c.shape[1], *x.shape[2:])], dim=1))
+    checks.check_passcode_input(lambda x, c: torch.cat([x, c.view(*c.shape, 1, 1) * torch.ones(1, 1, *x.shape[2:])], 1))
+
+
+def test_passcode_check_lets_a_blank_raise_its_own_error():
+    def blank(x, c):
+        raise NotImplementedError
+    with pytest.raises(NotImplementedError):
+        checks.check_passcode_input(blank)
+
+
+# --------------------------------------------------------------------------- notebook 10: video translation
+from utils import video  # noqa: E402
+
+
+def flicker_with(mask="same", kind="abs", reduce="mean", channels="mean", pairs="consecutive", pooled=True):
+    def fn(frames, labels):
+        if pairs == "first":
+            a, b, la, lb = frames[1:], frames[:1], labels[1:], labels[:1]
+        elif pairs == "roll":
+            a, b, la, lb = frames, frames.roll(1, 0), labels, labels.roll(1, 0)
+        elif pairs == "drop_last":
+            a, b, la, lb = frames[1:-1], frames[:-2], labels[1:-1], labels[:-2]
+        elif pairs == "two_apart":
+            a, b, la, lb = frames[2:], frames[:-2], labels[2:], labels[:-2]
+        else:
+            a, b, la, lb = frames[1:], frames[:-1], labels[1:], labels[:-1]
+        d = (a - b).abs() if kind == "abs" else (a - b).square()
+        d = {"mean": d.mean(1), "sum": d.sum(1), "first": d[:, 0]}[channels]
+        if mask == "zeros":
+            return (d * (la == lb)).mean()
+        same = {"same": la == lb, "none": torch.ones_like(la, dtype=torch.bool), "inverted": la != lb}[mask]
+        if not pooled:
+            return torch.stack([d[t][same[t]].mean() for t in range(len(d))]).mean()
+        return d[same].sum() if reduce == "sum" else d[same].mean()
+    return fn
+
+
+WRONG_FLICKERS = {
+    "not masking changed-label pixels": (flicker_with(mask="none"), "every pixel"),
+    "masking the wrong pixels": (flicker_with(mask="inverted"), "CHANGES"),
+    "changed pixels counted as zeros": (flicker_with(mask="zeros"), "number of unchanged pixels"),
+    "squared differences": (flicker_with(kind="square"), "squares"),
+    "sum instead of mean": (flicker_with(reduce="sum"), "sum"),
+    "channels summed": (flicker_with(channels="sum"), "sums over the channels"),
+    "channel 0 only": (flicker_with(channels="first"), "channel 0"),
+    "compared with the first frame": (flicker_with(pairs="first"), "first one"),
+    "wrap-around pairs (torch.roll)": (flicker_with(pairs="roll"), "wraps around"),
+    "the last pair left out": (flicker_with(pairs="drop_last"), "last pair"),
+    "frames two apart": (flicker_with(pairs="two_apart"), "two apart"),
+    "mean of the per-pair means": (flicker_with(pooled=False), "pool"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_FLICKERS)
+def test_wrong_flickers_fail_with_the_right_hint(name):
+    fn, hint = WRONG_FLICKERS[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_flicker(fn)
+
+
+def test_reference_flicker_passes(capsys):
+    checks.check_flicker(video.flicker)
+    checks.check_flicker(lambda f, l: (f.diff(dim=0).abs().mean(1))[l.diff(dim=0) == 0].mean())  # a tensor is fine
+    assert capsys.readouterr().out.count("✓") == 2
+
+
+def test_flicker_check_rejects_a_per_pixel_map():
+    with pytest.raises(AssertionError, match="one number"):
+        checks.check_flicker(lambda f, l: (f[1:] - f[:-1]).abs().mean(1))
+
+
+def test_flicker_check_lets_a_blank_raise_its_own_error():
+    with pytest.raises(NotImplementedError):
+        checks.check_flicker(_blank)
+
+
+# --------------------------------------------------------------------------- notebook 10: the detector's step
+from utils import deepfake  # noqa: E402
+
+
+def _det_step(labels: str = "right", reduce: str = "mean", detach: bool = True, zero: bool = True,
+              step: bool = True, halves: str = "both"):
+    def fn(detector, optimiser, real, fake):
+        fk = fake.detach() if detach else fake
+        parts = {"both": [real, fk], "real": [real], "fake": [fk]}[halves]
+        logits = detector(torch.cat(parts))
+        ones, zeros = torch.ones(len(real), 1), torch.zeros(len(fake), 1)
+        target = {"both": [ones, zeros], "real": [ones], "fake": [zeros]}[halves]
+        target = torch.cat(target)
+        if labels == "swapped":
+            target = 1 - target
+        loss = F.binary_cross_entropy_with_logits(logits, target, reduction=reduce)
+        if zero:
+            optimiser.zero_grad()
+        loss.backward()
+        if step:
+            optimiser.step()
+        return loss
+    return fn
+
+
+WRONG_DETECTOR_STEPS = {
+    "labels swapped": (_det_step(labels="swapped"), "swapped"),
+    "summed, not averaged": (_det_step(reduce="sum"), "summed"),
+    "fakes not detached": (_det_step(detach=False), "Detach"),
+    "gradients never zeroed": (_det_step(zero=False), "zero_grad"),
+    "no optimiser step": (_det_step(step=False), r"optimiser.step\(\)"),
+    "real images only": (_det_step(halves="real"), "fake images too"),
+    "fake images only": (_det_step(halves="fake"), "real images too"),
+    "returns nothing": (lambda d, o, r, f: None, "return the loss"),
+}
+
+
+@pytest.mark.parametrize("name", WRONG_DETECTOR_STEPS)
+def test_wrong_detector_steps_fail_with_the_right_hint(name):
+    fn, hint = WRONG_DETECTOR_STEPS[name]
+    with pytest.raises(AssertionError, match=hint):
+        checks.check_detector_step(fn)
+
+
+def test_right_detector_steps_pass(capsys):
+    checks.check_detector_step(deepfake.detector_step)
+
+    def two_means(detector, optimiser, real, fake):  # the mean of the two halves' means: the same for equal halves
+        optimiser.zero_grad()
+        loss = (F.binary_cross_entropy_with_logits(detector(real), torch.ones(len(real), 1))
+                + F.binary_cross_entropy_with_logits(detector(fake.detach()), torch.zeros(len(fake), 1))) / 2
+        loss.backward()
+        optimiser.step()
+        return loss.item()
+    checks.check_detector_step(two_means)
+    assert capsys.readouterr().out.count("✓") == 2

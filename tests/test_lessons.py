@@ -7,7 +7,6 @@
   Solutions are executed by nbval in the same test run.
 """
 import importlib.util
-import os
 from pathlib import Path
 
 import nbformat

@@ -3,7 +3,6 @@
 Each case inserts one cell (the sabotage) right after the cell that builds a component, executes the
 notebook in quick mode, and expects an AssertionError from the check cell that guards that component.
 """
-import os
 from pathlib import Path
 
 import nbformat
@@ -223,3 +222,30 @@ CASES["08: optimise_image that returns its init (with an honest one-evaluation h
     "    return init.detach().clone(), [loss.item()]\n"
     "P.optimise_image = _lazy",
     "assert h[-1] < 0.1 * h[0]")
+CASES["10: a detector step with the labels swapped"] = (
+    "notebooks/10_applications.ipynb", "def detector_step",
+    "_detector_step = detector_step\n"
+    "detector_step = lambda detector, optimiser, real, fake: _detector_step(detector, optimiser, fake, real)",
+    "assert lin(real_demo).item() > 0 > lin(fake_demo).item()")
+CASES["10: detectors whose optimiser does not move"] = (
+    "notebooks/10_applications.ipynb", "def high_pass",
+    "_train_detector = deepfake.train_detector\n"
+    "deepfake.train_detector = lambda *args, **kwargs: _train_detector(*args, **{**kwargs, 'lr': 0.0})",
+    "assert best_seen >= pick(")
+CASES["10: de-identification that returns the faces unchanged"] = (
+    "notebooks/10_applications.ipynb", "rec_history = deid.train_recogniser",
+    "deid.deidentify = lambda net, faces, **kwargs: faces.clone()",
+    "assert match_after <= pick(")
+CASES["10: a passcode generator trained blind to its passcode"] = (
+    "notebooks/10_applications.ipynb", "pc_library = passcode.passcode_losses(",
+    "passcode.passcode_input = lambda images, codes: torch.cat(\n"
+    "    [images, torch.zeros(images.shape[0], codes.shape[1], *images.shape[2:])], dim=1)",
+    "assert pick(learner=5, quick=2) * pc_errors[\"right\"] <= pc_errors[\"wrong\"]")
+CASES["10: a flicker metric that also counts the pixels whose label changed"] = (
+    "notebooks/10_applications.ipynb", "def flicker(frames: Tensor, labels: Tensor) -> float:",
+    "flicker = lambda frames, labels: float((frames[1:] - frames[:-1]).abs().mean())",
+    "assert isinstance(vid_hand, float) and abs(vid_hand - 0.1) < 1e-6")
+CASES["10: a temporal generator that ignores its blend mask"] = (
+    "notebooks/10_applications.ipynb", "class TemporalGenerator(nn.Module):",
+    "TemporalGenerator.forward = lambda self, a: self.unet(a)[:, :3]",
+    "assert torch.allclose(vid_blend[1.0], vid_prev")

@@ -168,6 +168,23 @@ def faces() -> TensorDataset:
     return TensorDataset(images, labels)
 
 
+def face_images(size: int = 32, split: str = "all", test_count: int = 20, seed: int = 0) -> Tensor:
+    """The 100 faces of ``lfw_subset`` (each a different photo; we treat each as one person) as (N, 1, size, size)
+    in [-1, 1]: all 100, or a fixed random ``"train"`` (100 - test_count) / ``"test"`` (test_count) split."""
+    if split not in ("all", "train", "test"):
+        raise ValueError(f"split must be 'all', 'train' or 'test', got {split!r}")
+    validate.positive_int(size, "size")
+    if not 0 < test_count < 100:
+        raise ValueError(f"test_count must lie in 1..99, got {test_count}")
+    images = faces().tensors[0][:100]
+    if size != images.shape[-1]:
+        images = resize(images, size)
+    if split == "all":
+        return images
+    order = torch.randperm(100, generator=torch.Generator().manual_seed(seed))
+    return images[order[:test_count] if split == "test" else order[test_count:]]
+
+
 # --------------------------------------------------------------------------- MNIST (online) and batches from a dataset
 from pathlib import Path  # noqa: E402
 
