@@ -10,7 +10,7 @@ LAB_ARGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told so explicitly.
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test setup lessons clean
+.PHONY: lab test test-browser setup lessons clean
 
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) and installing the course (PyTorch is large: a few minutes the first time)"
@@ -24,12 +24,16 @@ setup: $(STAMP)
 
 ## Open the course in JupyterLab (installs first when needed).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/01_conditional_generative_models.ipynb $(ROOT_ARG) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_ARG) $(LAB_ARGS)
 
 ## Run the whole test suite in quick mode: unit tests, then every notebook with nbval (installs first when needed).
 test: $(STAMP)
 	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests notebooks solutions \
 		--nbval-lax --nbval-current-env --durations=10 -q -p no:cacheprovider
+
+## Only the end-to-end browser tests: JupyterLab driven by Debian's Chromium (skipped, saying how, without it).
+test-browser: $(STAMP)
+	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests/browser -v --durations=5 -p no:cacheprovider
 
 ## Regenerate lessons/ from solutions/ (after editing a solution notebook).
 lessons: $(STAMP)

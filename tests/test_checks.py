@@ -1,4 +1,6 @@
 """The exercises' checks pass the reference solutions and fail wrong ones (a check that cannot fail is no check)."""
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -1198,3 +1200,26 @@ def test_right_detector_steps_pass(capsys):
         return loss.item()
     checks.check_detector_step(two_means)
     assert capsys.readouterr().out.count("✓") == 2
+
+
+def test_an_error_inside_the_learners_function_names_the_function_and_its_arguments():
+    def gaussian_nll(x, mean, log_std):
+        return (x - mean.T).sum()   # a shape bug in the learner's code
+
+    with pytest.raises(RuntimeError) as info:
+        checks.check_gaussian_nll(gaussian_nll)
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    if sys.version_info >= (3, 11):
+        assert "YOUR gaussian_nll" in notes and "check_gaussian_nll" in notes and "shape (3, 2)" in notes
+
+
+def test_the_blanks_and_the_checks_own_failures_are_left_alone():
+    def blank(x, mean, log_std):
+        raise NotImplementedError("Exercise: fill in this block")
+
+    with pytest.raises(NotImplementedError) as info:
+        checks.check_gaussian_nll(blank)
+    assert not getattr(info.value, "__notes__", [])
+    with pytest.raises(AssertionError) as info:
+        checks.check_gaussian_nll(lambda x, mean, log_std: (x - mean).square().sum())
+    assert not getattr(info.value, "__notes__", [])

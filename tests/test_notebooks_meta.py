@@ -51,3 +51,19 @@ def test_course_notebook_shape(path):
     assert cs[-1]["cell_type"] == "markdown" and "## Try this" in source(cs[-1]), "close with 'Try this'"
     assert any("$" in source(c) for c in cs if c["cell_type"] == "markdown"), "the math, in LaTeX"
     assert any("assert " in source(c) for c in cs if c["cell_type"] == "code"), "at least one check"
+
+
+WIDGETS = {"03_mode_collapse.ipynb": "ModeCollapseExplorer(", "08_perceptual_loss_and_style_transfer.ipynb": "GramExplorer("}
+
+
+@pytest.mark.parametrize("name", WIDGETS)
+def test_widgets_have_a_static_picture_for_plain_viewers(name):
+    cs = cells(ROOT / "notebooks" / name)
+    at = next(i for i, c in enumerate(cs) if c["cell_type"] == "code" and WIDGETS[name] in source(c))
+    pictures = [m for c in cs[at - 2: at + 4] if c["cell_type"] == "markdown"
+                for m in re.findall(r"!\[[^\]]+\]\((figures/[^)]+\.png)\)", source(c))]
+    assert pictures, f"{name}: put a static picture of the widget (scripts/make_widget_previews.py) next to it"
+    for pic in pictures:
+        path = ROOT / "notebooks" / pic
+        assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{pic} is missing or not a PNG"
+        assert path.stat().st_size < 300_000, f"{pic}: keep the picture small in git"

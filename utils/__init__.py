@@ -8,7 +8,8 @@ One module per concept: ``settings`` (quick mode, seeds, device, timing), ``data
 Gram matrices, optimisation-based style transfer, 08), ``faststyle`` (Johnson et al.'s transformation network, 09),
 and notebook 10's applications: ``deepfake`` (face generators and a detector), ``deid`` (a face recogniser and
 de-identification against it), ``passcode`` (passcode-conditioned anonymisation) and ``video`` (procedural videos,
-temporal flicker, a generator conditioned on its previous frame).
+temporal flicker, a generator conditioned on its previous frame); ``environment`` checks the machine for the start
+page (notebook 00).
 """
 from . import checks, data, download, losses, metrics, models, settings, train, viz
 from .settings import describe, device, pick, progress, quick_mode, seed_everything, timer

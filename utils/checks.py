@@ -1415,3 +1415,49 @@ def check_detector_step(fn: Callable[[torch.nn.Module, torch.optim.Optimizer, Te
             raise AssertionError(f"{case}: the loss is right but the step is not: the weights moved as if old "
                                  "gradients were still there. Call optimiser.zero_grad() before loss.backward().")
     print("✓ detector_step passes 2 checks (loss value, labels, mean, detached fakes, zeroed gradients, one step)")
+
+
+# --------------------------------------------------------------------------- errors raised inside the learner's code
+def _describe(value: object) -> str:
+    """A short description of an argument: a tensor's shape and dtype, a module's class, else its type."""
+    if isinstance(value, Tensor):
+        return f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
+    if isinstance(value, torch.nn.Module):
+        return f"a {type(value).__name__} module"
+    if isinstance(value, (int, float, str)):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
+def _explain_errors(check: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a ``check_*`` so that an exception raised inside the learner's function (not an AssertionError of the
+    check) carries a note naming the function and the arguments the check gave it, then propagates unchanged."""
+    import functools
+    import inspect
+
+    @functools.wraps(check)
+    def run(fn: object, *args: object, **kwargs: object) -> None:
+        if not inspect.isfunction(fn):  # classes (the image pool) and other callables are passed through untouched
+            return check(fn, *args, **kwargs)
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def called(*a: object, **k: object) -> object:
+            try:
+                return fn(*a, **k)
+            except Exception as err:
+                if hasattr(err, "add_note") and not isinstance(err, (AssertionError, NotImplementedError)):
+                    given = ", ".join([_describe(v) for v in a] + [f"{key}={_describe(v)}" for key, v in k.items()])
+                    err.add_note(f"\n>>> This error was raised inside YOUR {name}, called by {check.__name__} with: "
+                                 f"{given}.\n>>> The traceback above points at the line of your code that failed; "
+                                 "compare the shapes there with the ones the exercise asks for.")
+                raise
+
+        return check(called, *args, **kwargs)
+
+    return run
+
+
+for _name in [n for n in list(globals()) if n.startswith("check_")]:
+    globals()[_name] = _explain_errors(globals()[_name])
+del _name
