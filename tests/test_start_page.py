@@ -7,7 +7,6 @@ import socket
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from utils import environment, train
 from utils.environment import Check

@@ -1,0 +1,228 @@
+"""The fast path: one switch that makes the course's convnets train fast on an NVIDIA GPU, and the training steps of
+pix2pix, CycleGAN and fast style transfer written for it.
+
+:func:`speed` is the switch. ``speed(False)`` is the plain path of the notebooks' first pass; ``speed(True)`` turns on,
+where the device has them:
+
+* bf16 autocast (CUDA): convolutions and matrix products run in bfloat16 on the tensor cores; every loss term is
+  computed in float32 from float32 copies of the network outputs (a Gram matrix of bf16 features would round away
+  the small differences the style loss measures), and the weights and Adam's moments stay float32;
+* channels-last memory format for weights and images (NHWC: what cuDNN's fastest convolution kernels want);
+* ``torch.compile`` of every network (fused elementwise kernels; ``compile_mode="reduce-overhead"`` adds CUDA graphs);
+* fused Adam (one kernel for the whole update instead of a few per parameter);
+* cuDNN autotuning (``torch.backends.cudnn.benchmark``: the fastest convolution algorithm for each shape, found once);
+* no host-device synchronisation inside a step: the steps below return detached tensors, and the loops add them up
+  on the device and read them back every ``log_every`` steps, never ``.item()`` per step.
+
+None of this changes what is learned: ``tests/test_fast.py`` checks that the fast and plain paths give the same
+losses over a few steps on the CPU (bf16 excepted: it rounds, by design). Images are (N, C, H, W) in [-1, 1].
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from . import cyclegan, perceptual, pix2pix
+
+COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+
+
+@dataclass(frozen=True)
+class Speed:
+    """What the fast path turns on (all off: the plain path). See the module docstring for each item."""
+
+    bf16: bool = False
+    channels_last: bool = False
+    compile: bool = False
+    compile_mode: str = "default"
+    fused_adam: bool = False
+    cudnn_benchmark: bool = False
+
+    def __str__(self) -> str:
+        on = [name for name in ("bf16", "channels_last", "compile", "fused_adam", "cudnn_benchmark") if getattr(self, name)]
+        if self.compile and self.compile_mode != "default":
+            on[on.index("compile")] = f"compile ({self.compile_mode})"
+        return "fast: " + ", ".join(on) if on else "plain"
+
+
+PLAIN = Speed()
+
+
+def speed(fast: bool = True, device: torch.device | str | None = None, **overrides: object) -> Speed:
+    """The switch: ``fast=False`` -> :data:`PLAIN`; ``fast=True`` -> everything that helps on ``device``.
+
+    On CUDA: bf16, channels-last, compile, fused Adam, cuDNN autotuning. On the CPU: fused Adam only. Measured on
+    the course's 2-core CPU at 256x256 (README): channels-last alone made CycleGAN's step 24 % slower, compiling gained
+    at most 5 % for a minute or more of compiling per network, and most CPUs have no fast bf16. Ask for any of them
+    with keyword overrides, e.g. ``speed(True, "cpu", channels_last=True, compile=True)``.
+    """
+    if not fast:
+        return replace(PLAIN, **overrides)
+    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    cuda = dev.type == "cuda"
+    sp = replace(Speed(bf16=cuda, channels_last=cuda, compile=cuda, fused_adam=True, cudnn_benchmark=cuda), **overrides)
+    if sp.compile_mode not in COMPILE_MODES:
+        raise ValueError(f"compile_mode must be one of {COMPILE_MODES}, got {sp.compile_mode!r}")
+    return sp
+
+
+def memory_format(sp: Speed) -> torch.memory_format:
+    """channels_last when the fast path asks for it, else contiguous (NCHW)."""
+    return torch.channels_last if sp.channels_last else torch.contiguous_format
+
+
+def prepare(net: nn.Module, sp: Speed, device: torch.device | str) -> nn.Module:
+    """Move ``net`` to ``device`` in the memory format of ``sp`` (in place; returns it) and set cuDNN autotuning."""
+    if sp.cudnn_benchmark:
+        torch.backends.cudnn.benchmark = True
+    return net.to(device=device, memory_format=memory_format(sp))
+
+
+def compiled(net: nn.Module, sp: Speed) -> nn.Module:
+    """``torch.compile(net)`` when ``sp.compile`` is on, else ``net`` itself (the weights are shared either way)."""
+    return torch.compile(net, mode=sp.compile_mode) if sp.compile else net
+
+
+def images(x: Tensor, sp: Speed, device: torch.device | str) -> Tensor:
+    """A batch (N, C, H, W) on ``device`` in the memory format of ``sp`` (asynchronously from pinned memory)."""
+    return x.to(device=device, non_blocking=True, memory_format=memory_format(sp))
+
+
+def adam(params: object, sp: Speed, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Adam:
+    """Adam over ``params``, fused into one kernel when ``sp.fused_adam`` (the same update, computed at once)."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=sp.fused_adam or None)
+
+
+def autocast(sp: Speed, device: torch.device | str) -> contextlib.AbstractContextManager:
+    """bf16 autocast on ``device`` when ``sp.bf16``, else a context that does nothing."""
+    dev = torch.device(device)
+    return torch.autocast(dev.type, dtype=torch.bfloat16) if sp.bf16 else contextlib.nullcontext()
+
+
+def fp32(device: torch.device | str) -> contextlib.AbstractContextManager:
+    """Autocast off on ``device``: what every loss term is computed under, from ``.float()`` inputs."""
+    return torch.autocast(torch.device(device).type, enabled=False)
+
+
+# --------------------------------------------------------------------------- pix2pix
+def pix2pix_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
+                 opt_d: torch.optim.Optimizer, a: Tensor, b: Tensor, sp: Speed, lambda_l1: float = 100.0,
+                 d_for_g: nn.Module | None = None) -> dict[str, Tensor]:
+    """One pix2pix step (D step, then G step: the same losses as :func:`utils.pix2pix.pix2pix_step`) on a
+    (N, C_a, H, W) -> b (N, C_b, H, W); returns detached scalar tensors ``d_loss``, ``g_loss``, ``g_gan``, ``l1``.
+
+    ``d_for_g``: the module through which G's loss reaches D (default ``discriminator``); under
+    DistributedDataParallel pass the unwrapped D, whose gradients are not wanted in the G step.
+    """
+    d_for_g = discriminator if d_for_g is None else d_for_g
+    dev = a.device
+    with autocast(sp, dev):
+        fake = generator(a)
+        real_logits = discriminator(pix2pix.conditional_pair(a, b))
+        fake_logits = discriminator(pix2pix.conditional_pair(a, fake.detach()))
+    with fp32(dev):
+        loss_d = pix2pix.pix2pix_discriminator_loss(real_logits.float(), fake_logits.float())
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    d_for_g.requires_grad_(False)  # G's step leaves D's weights (and their gradients) alone
+    with autocast(sp, dev):
+        g_logits = d_for_g(pix2pix.conditional_pair(a, fake))
+    with fp32(dev):
+        loss_g, gan, l1 = pix2pix.pix2pix_generator_loss(g_logits.float(), fake.float(), b.float(), lambda_l1)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    d_for_g.requires_grad_(True)
+    return {"d_loss": loss_d.detach(), "g_loss": loss_g.detach(), "g_gan": gan.detach(), "l1": l1.detach()}
+
+
+# --------------------------------------------------------------------------- CycleGAN
+def cyclegan_step(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, real_a: Tensor,
+                  real_b: Tensor, pool_a: cyclegan.ImagePool, pool_b: cyclegan.ImagePool, sp: Speed,
+                  lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
+                  d_for_g: tuple[nn.Module, nn.Module] | None = None) -> dict[str, Tensor]:
+    """One CycleGAN step (generators, then discriminators on pooled images: the losses of
+    :func:`utils.cyclegan.cyclegan_step`, with ``lambda_cycle > 0``) on unpaired a (N, C_a, H, W), b (N, C_b, H, W).
+
+    Returns detached scalar tensors ``d_a``, ``d_b``, ``g_gan``, ``cycle``, ``identity``. ``d_for_g`` = (d_a, d_b)
+    through which the generators' loss reaches the discriminators (default: ``nets.d_a``, ``nets.d_b``; under
+    DistributedDataParallel pass the unwrapped ones).
+    """
+    if lambda_cycle <= 0:
+        raise ValueError("the fast step trains the full CycleGAN (lambda_cycle > 0); the ablation is in utils.cyclegan")
+    d_a_g, d_b_g = d_for_g if d_for_g is not None else (nets.d_a, nets.d_b)
+    dev = real_a.device
+    for d in (d_a_g, d_b_g):
+        d.requires_grad_(False)
+    with autocast(sp, dev):
+        fake_b, fake_a = nets.g_ab(real_a), nets.g_ba(real_b)
+        score_b, score_a = d_b_g(fake_b), d_a_g(fake_a)
+        rec_a, rec_b = nets.g_ba(fake_b), nets.g_ab(fake_a)
+        same_a, same_b = (nets.g_ba(real_a), nets.g_ab(real_b)) if lambda_identity > 0 else (real_a, real_b)
+    with fp32(dev):
+        gan = cyclegan.lsgan_generator_loss(score_b.float()) + cyclegan.lsgan_generator_loss(score_a.float())
+        cyc = cyclegan.cycle_loss(real_a.float(), rec_a.float(), real_b.float(), rec_b.float())
+        idt = cyclegan.identity_loss(real_a.float(), same_a.float(), real_b.float(), same_b.float())
+        loss_g = gan + lambda_cycle * cyc + lambda_identity * lambda_cycle * idt
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    for d in (d_a_g, d_b_g):
+        d.requires_grad_(True)
+    pooled_a, pooled_b = pool_a.query(fake_a), pool_b.query(fake_b)
+    with autocast(sp, dev):
+        scores = (nets.d_a(real_a), nets.d_a(pooled_a), nets.d_b(real_b), nets.d_b(pooled_b))
+    with fp32(dev):
+        loss_d_a = cyclegan.lsgan_discriminator_loss(scores[0].float(), scores[1].float())
+        loss_d_b = cyclegan.lsgan_discriminator_loss(scores[2].float(), scores[3].float())
+    opt_d.zero_grad(set_to_none=True)
+    (loss_d_a + loss_d_b).backward()
+    opt_d.step()
+    return {"d_a": loss_d_a.detach(), "d_b": loss_d_b.detach(), "g_gan": gan.detach(), "cycle": cyc.detach(),
+            "identity": idt.detach()}
+
+
+# --------------------------------------------------------------------------- fast style transfer
+def loss_features(loss_net: perceptual.LossNetwork, x: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
+    """The loss network's features {layer: (N, C_l, H_l, W_l)} of images x (N, 3, H, W) in [-1, 1] at ``layers``,
+    running only up to the deepest of them (no input checks that would read values back from the device)."""
+    wanted = {loss_net.layer_index[name]: name for name in layers}
+    h = ((x + 1) / 2 - loss_net.mean) / loss_net.std
+    out: dict[str, Tensor] = {}
+    for i, module in enumerate(loss_net.features[: max(wanted) + 1]):
+        h = module(h)
+        if i in wanted:
+            out[wanted[i]] = h
+    return out
+
+
+def fast_style_step(net: nn.Module, loss_net: perceptual.LossNetwork, opt: torch.optim.Optimizer, x: Tensor,
+                    style_grams: Mapping[str, Tensor], sp: Speed, content_layer: str = "relu2_2",
+                    content_weight: float = 1.0, style_weight: float = 10.0,
+                    tv_weight: float = 0.0) -> dict[str, Tensor]:
+    """One step of Johnson et al.'s training (the loss of :func:`utils.faststyle.train_fast_style`) on content
+    crops x (N, 3, H, W); ``style_grams``: {layer: (1, C_l, C_l)}, "chw"-normalised, in float32. Features come out
+    of the loss network in bf16 under the fast path; the Gram matrices and every loss term are float32. Returns
+    detached scalar tensors ``content``, ``style``, ``tv``, ``total``."""
+    layers = tuple(dict.fromkeys((content_layer, *style_grams)))
+    with autocast(sp, x.device):
+        with torch.no_grad():
+            target = loss_features(loss_net, x, (content_layer,))[content_layer]
+        y = net(x)
+        feats = loss_features(loss_net, y, layers)
+    with fp32(x.device):
+        feats32 = {name: f.float() for name, f in feats.items()}
+        content = content_weight * perceptual.content_loss(feats32[content_layer], target.float())
+        style = style_weight * perceptual.style_loss(feats32, style_grams)
+        tv = tv_weight * perceptual.total_variation(y.float()) if tv_weight else y.new_zeros((), dtype=torch.float32)
+        total = content + style + tv
+    opt.zero_grad(set_to_none=True)
+    total.backward()
+    opt.step()
+    return {"content": content.detach(), "style": style.detach(), "tv": tv.detach(), "total": total.detach()}
+
