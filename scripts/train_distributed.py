@@ -93,8 +93,8 @@ def pix2pix_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.Sp
 
     def step(i: int) -> dict[str, Tensor]:
         idx = shards.at(i)
-        return fast.pix2pix_step(run_g, run_d, opt_g, opt_d, batch_of(a, idx, sp, proc), batch_of(b, idx, sp, proc),
-                                 sp, args.lambda_l1, d_for_g=d_for_g)
+        return fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, batch_of(a, idx, sp, proc),
+                                       batch_of(b, idx, sp, proc), sp, args.lambda_l1, d_for_g=d_for_g)
 
     return Job({"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, frozen_preview(G, batch_of(a, torch.arange(4), sp, proc)))
 
@@ -120,9 +120,9 @@ def cyclegan_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.S
     shards_b = distributed.ShardedBatches(len(b), args.batch, proc, args.seed + 1)
 
     def step(i: int) -> dict[str, Tensor]:
-        return fast.cyclegan_step(run, opt_g, opt_d, batch_of(a, shards_a.at(i), sp, proc),
-                                  batch_of(b, shards_b.at(i), sp, proc), *pools, sp, args.lambda_cycle,
-                                  args.lambda_identity, d_for_g=d_for_g)
+        return fast.train_step_cyclegan(run, opt_g, opt_d, batch_of(a, shards_a.at(i), sp, proc),
+                                        batch_of(b, shards_b.at(i), sp, proc), *pools, sp, args.lambda_cycle,
+                                        args.lambda_identity, d_for_g=d_for_g)
 
     def local_state() -> dict:
         return {"pools": [{"images": [im.cpu() for im in p.images], "rng": p.rng.getstate()} for p in pools]}
@@ -150,8 +150,8 @@ def faststyle_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.
     shards = distributed.ShardedBatches(len(content), args.batch, proc, args.seed)
 
     def step(i: int) -> dict[str, Tensor]:
-        return fast.fast_style_step(run, loss_net, opt, batch_of(content, shards.at(i), sp, proc), grams, sp,
-                                    style_weight=args.style_weight, tv_weight=args.tv_weight)
+        return fast.train_step_fast_style(run, loss_net, opt, batch_of(content, shards.at(i), sp, proc), grams,
+                                          sp, style_weight=args.style_weight, tv_weight=args.tv_weight)
 
     return Job({"net": net}, {"net": opt}, step, frozen_preview(net, batch_of(content, torch.arange(4), sp, proc)))
 

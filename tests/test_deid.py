@@ -77,6 +77,6 @@ def test_deidentify_stays_within_epsilon_and_moves_the_code_away():
 
 def test_psnr_by_hand():
     a = torch.zeros(2, 1, 4, 4)
-    assert deid.psnr(a, a + 0.2) == pytest.approx(10 * math.log10(4 / 0.04))
+    assert deid.pooled_psnr(a, a + 0.2) == pytest.approx(10 * math.log10(4 / 0.04))
     with pytest.raises(ValueError, match="same shape"):
-        deid.psnr(a, torch.zeros(2, 1, 4, 5))
+        deid.pooled_psnr(a, torch.zeros(2, 1, 4, 5))

@@ -42,7 +42,7 @@ def pix2pix_runs(sp: fast.Speed) -> tuple[list[dict[str, float]], list[dict[str,
     o_g, o_d = fast.adam(G2.parameters(), sp), fast.adam(D2.parameters(), sp)
     quick = []
     for a, b in batches:
-        logs = fast.pix2pix_step(run_g, run_d, o_g, o_d, fast.images(a, sp, "cpu"), fast.images(b, sp, "cpu"), sp)
+        logs = fast.train_step_pix2pix(run_g, run_d, o_g, o_d, fast.images(a, sp, "cpu"), fast.images(b, sp, "cpu"), sp)
         quick.append({k: float(v) for k, v in logs.items()})
     return plain, quick
 
@@ -73,16 +73,16 @@ def test_pix2pix_compiled_gives_the_plain_losses():
 def test_the_comparison_catches_a_different_loss():
     """The check above can fail: a fast step with another lambda does not give the plain losses."""
     sp = GPU_LAYOUT
-    original = fast.pix2pix_step
+    original = fast.train_step_pix2pix
 
     def wrong(*args, **kwargs):
         return original(*args, **{**kwargs, "lambda_l1": 10.0})
 
-    fast.pix2pix_step = wrong
+    fast.train_step_pix2pix = wrong
     try:
         plain, quick = pix2pix_runs(sp)
     finally:
-        fast.pix2pix_step = original
+        fast.train_step_pix2pix = original
     with pytest.raises(AssertionError):
         same_losses(plain, quick)
 
@@ -105,8 +105,8 @@ def test_cyclegan_fast_path_gives_the_plain_losses():
             for net in (n.g_ab, n.g_ba, n.d_a, n.d_b):
                 fast.prepare(net, sp, "cpu")
             o_g, o_d = fast.adam(n.generators(), sp), fast.adam(n.discriminators(), sp)
-            logs = [fast.cyclegan_step(n, o_g, o_d, fast.images(a, sp, "cpu"), fast.images(b, sp, "cpu"), *pools, sp)
-                    for a, b in batches]
+            logs = [fast.train_step_cyclegan(n, o_g, o_d, fast.images(a, sp, "cpu"), fast.images(b, sp, "cpu"), *pools,
+                                             sp) for a, b in batches]
         runs.append([{k: float(v) for k, v in step.items()} for step in logs])
     same_losses(*runs)
 
@@ -127,8 +127,9 @@ def test_fast_style_fast_path_gives_the_plain_losses():
     plain = [{k: getattr(history, k)[i] for k in ("content", "style", "tv", "total")} for i in range(STEPS)]
     fast_net = fast.prepare(copy.deepcopy(net), sp, "cpu")
     opt = torch.optim.Adam(fast_net.parameters(), lr=1e-3, fused=True)
-    quick = [{k: float(v) for k, v in fast.fast_style_step(fast_net, loss_net, opt, fast.images(x, sp, "cpu"), grams,
-                                                           sp, tv_weight=1e-3).items()} for x in batches]
+    steps = (fast.train_step_fast_style(fast_net, loss_net, opt, fast.images(x, sp, "cpu"), grams, sp, tv_weight=1e-3)
+             for x in batches)
+    quick = [{k: float(v) for k, v in logs.items()} for logs in steps]
     same_losses(plain, quick)
 
 
@@ -143,7 +144,7 @@ def test_bf16_stays_close_and_keeps_the_losses_in_float32():
     G1, D1 = copy.deepcopy(G), copy.deepcopy(D)
     ref = pix2pix.pix2pix_step(G1, D1, fast.adam(G1.parameters(), fast.PLAIN), fast.adam(D1.parameters(), fast.PLAIN),
                               (a, b))
-    logs = fast.pix2pix_step(G, D, fast.adam(G.parameters(), sp), fast.adam(D.parameters(), sp), a, b, sp)
+    logs = fast.train_step_pix2pix(G, D, fast.adam(G.parameters(), sp), fast.adam(D.parameters(), sp), a, b, sp)
     assert all(v.dtype == torch.float32 for v in logs.values())
     assert all(p.dtype == torch.float32 for p in G.parameters())
     for key in ref:
@@ -168,7 +169,7 @@ def test_bf16_gram_matrices_are_float32(monkeypatch):
 
     monkeypatch.setattr(perceptual, "gram_matrix", spy)
     x = torch.rand(2, 3, SIZE, SIZE) * 2 - 1
-    logs = fast.fast_style_step(net, loss_net, fast.adam(net.parameters(), sp, 1e-3), x, grams, sp)
+    logs = fast.train_step_fast_style(net, loss_net, fast.adam(net.parameters(), sp, 1e-3), x, grams, sp)
     assert seen and set(seen) == {torch.float32}, seen
     assert all(v.dtype == torch.float32 for v in logs.values())
     with fast.autocast(sp, "cpu"):  # ... while the loss network itself did run in bf16

@@ -13,13 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def utils_definitions() -> dict[str, tuple[str, ast.AST]]:
-    """Every top-level function and class in utils/*.py: name -> (module, node)."""
-    found = {}
+def utils_definitions() -> dict[str, list[tuple[str, ast.AST]]]:
+    """Every top-level function and class in utils/*.py: name -> [(module, node), ...] (one per module)."""
+    found: dict[str, list[tuple[str, ast.AST]]] = {}
     for path in sorted((ROOT / "utils").glob("*.py")):
         for node in ast.parse(path.read_text()).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                found[node.name] = (path.name, node)
+                found.setdefault(node.name, []).append((path.name, node))
     return found
 
 
@@ -42,7 +42,10 @@ def test_saved_code_is_identical_in_utils(nb_path):
     defs = utils_definitions()
     for node in saved_definitions(nb_path):
         assert node.name in defs, f"{nb_path.name}: {node.name} is marked #@save but utils has no such definition"
-        module, reference = defs[node.name]
+        # one home per saved name: a second utils function of that name would leave "the copy in utils" ambiguous
+        assert len(defs[node.name]) == 1, (f"{nb_path.name}: {node.name} is marked #@save and defined in several utils "
+                                           f"modules {[m for m, _ in defs[node.name]]}; rename the other one")
+        module, reference = defs[node.name][0]
         assert ast.dump(node) == ast.dump(reference), (
             f"{nb_path.name}: {node.name} differs from utils/{module}; copy the notebook's version into utils "
             "(or the other way round) so both stay identical")

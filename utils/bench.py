@@ -78,7 +78,7 @@ def pix2pix_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     run_g, run_d = fast.compiled(G, sp), fast.compiled(D, sp)
     opt_g, opt_d = fast.adam(G.parameters(), sp), fast.adam(D.parameters(), sp)
     a, b = fast.images(a, sp, device), fast.images(b, sp, device)
-    return lambda: fast.pix2pix_step(run_g, run_d, opt_g, opt_d, a, b, sp)
+    return lambda: fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, a, b, sp)
 
 
 def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
@@ -99,7 +99,7 @@ def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     opt_g, opt_d = fast.adam(nets.generators(), sp), fast.adam(nets.discriminators(), sp)
     run = cyclegan.CycleGAN(*(fast.compiled(n, sp) for n in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b)))
     a, b = fast.images(a, sp, device), fast.images(b, sp, device)
-    return lambda: fast.cyclegan_step(run, opt_g, opt_d, a, b, *pools, sp)
+    return lambda: fast.train_step_cyclegan(run, opt_g, opt_d, a, b, *pools, sp)
 
 
 def faststyle_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
@@ -130,7 +130,7 @@ def faststyle_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     run, run_loss = fast.compiled(net, sp), loss_net  # the loss network runs as it is (frozen; compiled with net's
     opt = fast.adam(net.parameters(), sp, lr=1e-3, betas=(0.9, 0.999))  # graph it would not gain much more)
     x = fast.images(x, sp, device)
-    return lambda: fast.fast_style_step(run, run_loss, opt, x, grams, sp)
+    return lambda: fast.train_step_fast_style(run, run_loss, opt, x, grams, sp)
 
 
 TRAINERS = {"pix2pix": pix2pix_trainer, "cyclegan": cyclegan_trainer, "faststyle": faststyle_trainer}

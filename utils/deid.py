@@ -184,8 +184,9 @@ def deidentify(net: FaceRecogniser, faces: Tensor, epsilon: float = 0.1, steps: 
     return (x + delta.detach()).clamp(-1, 1).to(faces.device)
 
 
-def psnr(a: Tensor, b: Tensor) -> float:
-    """Peak signal-to-noise ratio in dB between images a and b (N, C, H, W) in [-1, 1] (peak-to-peak 2)."""
+def pooled_psnr(a: Tensor, b: Tensor) -> float:
+    """Peak signal-to-noise ratio in dB between image batches a and b (N, C, H, W) in [-1, 1] (peak-to-peak 2), of
+    the squared error pooled over the whole batch (``utils.superres.psnr`` gives one value per image instead)."""
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     mse = (a - b).pow(2).mean().clamp_min(1e-12)

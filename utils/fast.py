@@ -109,9 +109,9 @@ def fp32(device: torch.device | str) -> contextlib.AbstractContextManager:
 
 
 # --------------------------------------------------------------------------- pix2pix
-def pix2pix_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-                 opt_d: torch.optim.Optimizer, a: Tensor, b: Tensor, sp: Speed, lambda_l1: float = 100.0,
-                 d_for_g: nn.Module | None = None) -> dict[str, Tensor]:
+def train_step_pix2pix(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
+                       opt_d: torch.optim.Optimizer, a: Tensor, b: Tensor, sp: Speed, lambda_l1: float = 100.0,
+                       d_for_g: nn.Module | None = None) -> dict[str, Tensor]:
     """One pix2pix step (D step, then G step: the same losses as :func:`utils.pix2pix.pix2pix_step`) on a
     (N, C_a, H, W) -> b (N, C_b, H, W); returns detached scalar tensors ``d_loss``, ``g_loss``, ``g_gan``, ``l1``.
 
@@ -142,10 +142,10 @@ def pix2pix_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.op
 
 
 # --------------------------------------------------------------------------- CycleGAN
-def cyclegan_step(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, real_a: Tensor,
-                  real_b: Tensor, pool_a: cyclegan.ImagePool, pool_b: cyclegan.ImagePool, sp: Speed,
-                  lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
-                  d_for_g: tuple[nn.Module, nn.Module] | None = None) -> dict[str, Tensor]:
+def train_step_cyclegan(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                        real_a: Tensor, real_b: Tensor, pool_a: cyclegan.ImagePool, pool_b: cyclegan.ImagePool, sp: Speed,
+                        lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
+                        d_for_g: tuple[nn.Module, nn.Module] | None = None) -> dict[str, Tensor]:
     """One CycleGAN step (generators, then discriminators on pooled images: the losses of
     :func:`utils.cyclegan.cyclegan_step`, with ``lambda_cycle > 0``) on unpaired a (N, C_a, H, W), b (N, C_b, H, W).
 
@@ -201,10 +201,10 @@ def loss_features(loss_net: perceptual.LossNetwork, x: Tensor, layers: Sequence[
     return out
 
 
-def fast_style_step(net: nn.Module, loss_net: perceptual.LossNetwork, opt: torch.optim.Optimizer, x: Tensor,
-                    style_grams: Mapping[str, Tensor], sp: Speed, content_layer: str = "relu2_2",
-                    content_weight: float = 1.0, style_weight: float = 10.0,
-                    tv_weight: float = 0.0) -> dict[str, Tensor]:
+def train_step_fast_style(net: nn.Module, loss_net: perceptual.LossNetwork, opt: torch.optim.Optimizer, x: Tensor,
+                          style_grams: Mapping[str, Tensor], sp: Speed, content_layer: str = "relu2_2",
+                          content_weight: float = 1.0, style_weight: float = 10.0,
+                          tv_weight: float = 0.0) -> dict[str, Tensor]:
     """One step of Johnson et al.'s training (the loss of :func:`utils.faststyle.train_fast_style`) on content
     crops x (N, 3, H, W); ``style_grams``: {layer: (1, C_l, C_l)}, "chw"-normalised, in float32. Features come out
     of the loss network in bf16 under the fast path; the Gram matrices and every loss term are float32. Returns
