@@ -6,6 +6,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8888
+# The course runs offline: JupyterLab's settings defaults, without the news feed and update checks that ask the web.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 LAB_ARGS ?=
 # JupyterLab refuses to run as root (containers, CI) unless told so explicitly.
 ROOT_ARG := $(if $(filter 0,$(shell id -u)),--allow-root)
@@ -20,19 +22,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name cgm-course --display-name "Python (cgm-course)"
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(LAB_SETTINGS): scripts/jupyterlab-overrides.json $(STAMP)
+	install -D -m 644 $< $@
+
+setup: $(STAMP) $(LAB_SETTINGS)
 
 ## Open the course in JupyterLab (installs first when needed).
-lab: $(STAMP)
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_ARG) $(LAB_ARGS)
 
 ## Run the whole test suite in quick mode: unit tests, then every notebook with nbval (installs first when needed).
-test: $(STAMP)
+test: $(STAMP) $(LAB_SETTINGS)
 	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests notebooks solutions \
 		--nbval-lax --nbval-current-env --durations=10 -q -p no:cacheprovider
 
 ## Only the end-to-end browser tests: JupyterLab driven by Debian's Chromium (skipped, saying how, without it).
-test-browser: $(STAMP)
+test-browser: $(STAMP) $(LAB_SETTINGS)
 	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests/browser -v --durations=5 -p no:cacheprovider
 
 ## Regenerate lessons/ from solutions/ (after editing a solution notebook).

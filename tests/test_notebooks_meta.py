@@ -67,3 +67,33 @@ def test_widgets_have_a_static_picture_for_plain_viewers(name):
         path = ROOT / "notebooks" / pic
         assert path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{pic} is missing or not a PNG"
         assert path.stat().st_size < 300_000, f"{pic}: keep the picture small in git"
+
+
+def _code_trees(path: Path):
+    import ast
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] == "code":
+            try:
+                yield i, ast.parse(source(cell))
+            except SyntaxError:  # IPython magics; nbval runs those cells anyway
+                continue
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
+def test_exercise_asserts_say_what_went_wrong(path):
+    """A learner's own code reaches these asserts: a bare AssertionError tells them nothing."""
+    import ast
+    for i, tree in _code_trees(path):
+        bare = [ast.unparse(n)[:80] for n in ast.walk(tree) if isinstance(n, ast.Assert) and n.msg is None]
+        assert not bare, f"cell {i}: give these asserts a message saying what is off and what to do: {bare}"
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_no_cell_spills_the_seed_generator(path):
+    """``utils.seed_everything`` returns a torch.Generator: as a cell's last line it prints <torch._C.Generator ...>."""
+    import ast
+    for i, tree in _code_trees(path):
+        last = tree.body[-1] if tree.body else None
+        if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
+            assert "seed_everything" not in ast.unparse(last.value.func), (
+                f"cell {i} ends with seed_everything(...): its Generator is printed; assign it or add a line after it")

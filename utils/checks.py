@@ -54,12 +54,17 @@ def check_discriminator_loss(fn: Callable[[Tensor, Tensor], Tensor]) -> None:
             "Use softplus (or log-sigmoid) on logits, not sigmoid then log, to stay finite.")
     _expect(_scalar(fn(_REAL, _FAKE), "discriminator_loss"), _STORED_D_LOSS,
             "the stored reference case", "Average each term over its batch, then add the two terms.")
+    huge = torch.full((4, 1), 200.0)  # float32: sigmoid(-200) is exactly 0 and sigmoid(200) exactly 1
+    _expect(_scalar(fn(-huge, huge), "discriminator_loss"), 400.0,
+            "a badly wrong D (real logits -200, fake logits +200; the loss is 200 + 200)",
+            "log(sigmoid(l)) gives -inf once sigmoid underflows to 0: use softplus on the logits "
+            "(-log sigmoid(l) = softplus(-l), -log(1 - sigmoid(l)) = softplus(l)) or F.logsigmoid.")
     real = _REAL.clone().requires_grad_(True)
     _backward(fn(real, _FAKE), "discriminator_loss")
     if real.grad is None or not torch.allclose(real.grad, -torch.sigmoid(-_REAL) / len(_REAL), atol=1e-5):
         raise AssertionError("the gradient with respect to the real logits is not -(1 - D(x)) / N: "
                              "compute the loss from the logits with torch operations so autograd can follow it.")
-    print("✓ discriminator_loss passes 5 checks (known cases, stored reference, gradient)")
+    print("✓ discriminator_loss passes 6 checks (known cases, stored reference, very large logits, gradient)")
 
 
 def check_generator_loss_nonsaturating(fn: Callable[[Tensor], Tensor]) -> None:
@@ -68,6 +73,10 @@ def check_generator_loss_nonsaturating(fn: Callable[[Tensor], Tensor]) -> None:
             "D(G(z)) = 1/2 (logits 0)", "-log(1/2) = log 2.")
     _expect(_scalar(fn(_FAKE), "generator_loss"), _STORED_G_LOSS_NS, "the stored reference case",
             "The non-saturating loss is -mean(log D(G(z))) = mean(softplus(-logits)).")
+    _expect(_scalar(fn(torch.full((4, 1), -200.0)), "generator_loss"), 200.0,
+            "D rejects the fakes completely (logits -200; -log sigmoid(-200) = 200)",
+            "log(sigmoid(l)) gives -inf once sigmoid underflows to 0 (float32, l = -200): "
+            "use softplus(-logits) or -F.logsigmoid(logits).")
     # The point of the exercise: where D confidently rejects the fakes, the gradient must not vanish.
     fake = torch.full((4, 1), -8.0, requires_grad=True)
     _backward(fn(fake), "generator_loss")
@@ -80,7 +89,8 @@ def check_generator_loss_nonsaturating(fn: Callable[[Tensor], Tensor]) -> None:
             f"where D rejects the fakes (logit -8) the gradient per sample should be about {float(expected):.4f}, "
             f"got {grad.flatten().tolist()}. A gradient near 0 means the saturating loss log(1 - D(G(z))): "
             "minimise -log D(G(z)) instead.")
-    print("✓ generator_loss_nonsaturating passes 3 checks (known case, stored reference, gradient where D rejects fakes)")
+    print("✓ generator_loss_nonsaturating passes 4 checks (known case, stored reference, very large logits, gradient "
+          "where D rejects fakes)")
 
 
 def check_mode_coverage(fn: Callable[[Tensor, Tensor, float], tuple[int, float]]) -> None:
@@ -1431,7 +1441,8 @@ def _describe(value: object) -> str:
 
 def _explain_errors(check: Callable[..., None]) -> Callable[..., None]:
     """Wrap a ``check_*`` so that an exception raised inside the learner's function (not an AssertionError of the
-    check) carries a note naming the function and the arguments the check gave it, then propagates unchanged."""
+    check) carries a note naming the function and the arguments the check gave it — or, for the blank's
+    NotImplementedError, saying that the function is not written yet — then propagates unchanged."""
     import functools
     import inspect
 
@@ -1446,7 +1457,10 @@ def _explain_errors(check: Callable[..., None]) -> Callable[..., None]:
             try:
                 return fn(*a, **k)
             except Exception as err:
-                if hasattr(err, "add_note") and not isinstance(err, (AssertionError, NotImplementedError)):
+                if isinstance(err, NotImplementedError) and hasattr(err, "add_note"):
+                    err.add_note(f"\n>>> {name} is still the blank: replace its `raise NotImplementedError(...)` line "
+                                 "with your code, run that cell (Shift+Enter), then run this check again.")
+                elif hasattr(err, "add_note") and not isinstance(err, AssertionError):
                     given = ", ".join([_describe(v) for v in a] + [f"{key}={_describe(v)}" for key, v in k.items()])
                     err.add_note(f"\n>>> This error was raised inside YOUR {name}, called by {check.__name__} with: "
                                  f"{given}.\n>>> The traceback above points at the line of your code that failed; "

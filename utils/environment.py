@@ -156,11 +156,16 @@ def check_cuda() -> Check:
         names = ", ".join(torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count()))
         return Check("GPU (CUDA)", True, f"{names}; torch CUDA {torch.version.cuda}; utils.device() -> {chosen}",
                      required=False)
-    build = f"this torch is a CPU-only build ({torch.__version__})" if torch.version.cuda is None else \
-        f"torch {torch.__version__} was built for CUDA {torch.version.cuda}, but finds no GPU"
+    if torch.version.cuda is None:
+        build = f"this torch is a CPU-only build ({torch.__version__})"
+        gpu_fix = "with an NVIDIA GPU, install the CUDA build of the pinned torch (see pytorch.org)"
+    else:
+        build = f"torch {torch.__version__} was built for CUDA {torch.version.cuda}, but finds no GPU"
+        gpu_fix = (f"this torch already supports CUDA: on a machine with an NVIDIA GPU and a driver for CUDA "
+                   f"{torch.version.cuda} (`nvidia-smi` shows it) the notebooks use the GPU as they are")
     return Check("GPU (CUDA)", False, f"no CUDA GPU: {build}; utils.device() -> {chosen}",
-                 "nothing to do: every notebook runs on a CPU (the README's times are CPU times); with an NVIDIA GPU, "
-                 "install the CUDA build of the pinned torch (see pytorch.org)", required=False)
+                 f"nothing to do: every notebook runs on a CPU (the README's times are CPU times); {gpu_fix}",
+                 required=False)
 
 
 def labextension_dirs() -> list[Path]:

@@ -51,12 +51,19 @@ def seed_everything(seed: int = 0, threads: int | None = None) -> torch.Generato
     return torch.Generator().manual_seed(seed)
 
 
+def where(dev: torch.device) -> str:
+    """What runs the work on ``dev``: the GPU's name, or ``CPU, 2 threads`` (the threads PyTorch uses now)."""
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    n = torch.get_num_threads()
+    return f"CPU, {n} thread{'s' if n != 1 else ''}"
+
+
 def describe() -> str:
     """One line saying how this run is set up: mode, device, threads and library versions."""
     dev = device()
-    where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     mode = "quick mode (CI)" if quick_mode() else "learner mode"
-    return f"{mode} | device: {dev} ({where}) | torch {torch.__version__}"
+    return f"{mode} | device: {dev} ({where(dev)}) | torch {torch.__version__}"
 
 
 @contextmanager
@@ -73,8 +80,7 @@ def timer(label: str, dev: torch.device | None = None) -> Iterator[dict]:
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
         out["seconds"] = time.perf_counter() - start
-        where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-        print(f"{label}: {out['seconds']:.1f} s on {dev.type} ({where})")
+        print(f"{label}: {out['seconds']:.1f} s on {dev.type} ({where(dev)})")
 
 
 def progress(iterable: Iterable[T], **kwargs) -> Iterable[T]:

@@ -66,8 +66,8 @@ def report_time(desc: str, steps: int, start: float, device: torch.device) -> fl
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
-    print(f"{desc}: {steps} steps in {seconds:.1f} s on {device.type} ({where}), {1000 * seconds / steps:.1f} ms/step")
+    print(f"{desc}: {steps} steps in {seconds:.1f} s on {device.type} ({settings.where(device)}), "
+          f"{1000 * seconds / steps:.1f} ms/step")
     return seconds
 
 

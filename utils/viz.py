@@ -78,7 +78,7 @@ def plot_2d(
         if labels.shape != (len(s),):
             raise ValueError(f"labels must have shape ({len(s)},), one per sample, got {tuple(labels.shape)}")
         points = ax.scatter(s[:, 0], s[:, 1], s=3, c=labels.cpu(), cmap="tab10", vmin=0, vmax=9, alpha=0.8)
-        ax.legend(*points.legend_elements(), title="label", fontsize=7, loc="center")
+        ax.legend(*points.legend_elements(), title="label", fontsize=7, loc="best")  # the spot with fewest points
     if modes is not None:
         ax.scatter(modes[:, 0], modes[:, 1], s=40, marker="x", c="black", label="true modes")
     if extent is not None:

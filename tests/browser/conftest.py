@@ -41,7 +41,8 @@ SERVER_START_TIMEOUT = 90  # seconds for JupyterLab to answer /api/status
 # no news or update pop-ups, and every cell attached to the page (no windowing), so that outputs can be located.
 USER_SETTINGS = {
     "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
-    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    # no notification settings here: the course's own (scripts/jupyterlab-overrides.json, installed by make setup)
+    # must keep JupyterLab from asking the web for news, as it does for a learner
     "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 }
 

@@ -2,7 +2,9 @@
 picture the widget draws changes.
 
 * notebook 03: the mode-collapse lab (``utils.widgets.ModeCollapseExplorer``): move the training-step slider;
-* notebook 08: the Gram-matrix explorer (``utils.widgets.GramExplorer``): pick another layer.
+* notebook 08: the Gram-matrix explorer (``utils.widgets.GramExplorer``): pick another layer;
+* notebook 00, the start page a learner meets first: its machine check runs clean, and JupyterLab does not ask to
+  fetch news from the web (the course is offline).
 
 Before/after screenshots of each widget go to ``tests/browser/output/``. Every wait is on JupyterLab's own
 signals (the app restored, the session ready, the kernel status indicator, the run-all command finished, the
@@ -168,4 +170,26 @@ def test_gram_explorer_layer(page, lab, output_dir):
     assert digest_after != digest_before, "choosing another layer did not change the Gram explorer's picture"
     assert shot_after != shot_before
     print(f"layer relu1_1 -> relu2_1: picture changed ({digest_before[:12]} -> {digest_after[:12]})")
+    shutdown_kernels(lab)
+
+
+def test_start_page_runs_and_lab_stays_offline(page, lab, output_dir):
+    notebook = "notebooks/00_start_here.ipynb"
+    # What the frontend will use: the server folds overrides.json into the schema's defaults; user settings win
+    answer = lab.api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
+    notification = {key: answer["settings"].get(key, answer["schema"]["properties"][key]["default"])
+                    for key in ("fetchNews", "checkForUpdates")}
+    assert notification["fetchNews"] == "false" and notification["checkForUpdates"] is False, (
+        f"JupyterLab would ask a learner to fetch news from the web: {notification}; `make setup` installs "
+        "scripts/jupyterlab-overrides.json into .venv/share/jupyter/lab/settings/overrides.json")
+    open_notebook(page, lab, notebook)
+    seconds = run_all_cells(page, lab, notebook)
+    report = page.locator(".jp-OutputArea-output pre").filter(has_text="widgets frontend")
+    expect(report).to_have_count(1)
+    text = report.inner_text()
+    assert re.search(r"^ok\s+widgets frontend", text, re.M), f"the start page finds no widgets frontend:\n{text}"
+    assert not re.search(r"^FAIL", text, re.M), f"the start page reports a FAIL:\n{text}"
+    assert page.locator(".Toastify__toast", has_text="Jupyter news").count() == 0, "JupyterLab asked for news"
+    report.screenshot(path=str(output_dir / "00_start_here_check.png"))
+    print(f"{notebook}: all cells ran in JupyterLab in {seconds:.1f} s; no FAIL, widgets frontend ok")
     shutdown_kernels(lab)
