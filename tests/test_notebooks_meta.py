@@ -97,3 +97,12 @@ def test_no_cell_spills_the_seed_generator(path):
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
             assert "seed_everything" not in ast.unparse(last.value.func), (
                 f"cell {i} ends with seed_everything(...): its Generator is printed; assign it or add a line after it")
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_markdown_has_no_control_characters(path):
+    """A LaTeX command written through a Python string loses its backslash: "\\times" becomes a tab + "imes"."""
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] == "markdown":
+            bad = re.search(r"[\t\x07\x08\x0b\x0c\r]", source(cell))
+            assert not bad, f"cell {i}: control character {bad.group()!r} near {source(cell)[bad.start() - 20:bad.end() + 10]!r}"
