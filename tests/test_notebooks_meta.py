@@ -1,4 +1,5 @@
 """House rules for the course notebooks: small in git, the course kernel, the textbook shape, no path hacks."""
+import ast
 import json
 import re
 from pathlib import Path
@@ -70,7 +71,7 @@ def test_widgets_have_a_static_picture_for_plain_viewers(name):
 
 
 def _code_trees(path: Path):
-    import ast
+    """(cell index, parsed source) of every code cell that parses as Python."""
     for i, cell in enumerate(cells(path)):
         if cell["cell_type"] == "code":
             try:
@@ -82,7 +83,6 @@ def _code_trees(path: Path):
 @pytest.mark.parametrize("path", sorted((ROOT / "solutions").glob("*.ipynb")), ids=lambda p: p.name)
 def test_exercise_asserts_say_what_went_wrong(path):
     """A learner's own code reaches these asserts: a bare AssertionError tells them nothing."""
-    import ast
     for i, tree in _code_trees(path):
         bare = [ast.unparse(n)[:80] for n in ast.walk(tree) if isinstance(n, ast.Assert) and n.msg is None]
         assert not bare, f"cell {i}: give these asserts a message saying what is off and what to do: {bare}"
@@ -91,7 +91,6 @@ def test_exercise_asserts_say_what_went_wrong(path):
 @pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_no_cell_spills_the_seed_generator(path):
     """``utils.seed_everything`` returns a torch.Generator: as a cell's last line it prints <torch._C.Generator ...>."""
-    import ast
     for i, tree in _code_trees(path):
         last = tree.body[-1] if tree.body else None
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
