@@ -32,8 +32,10 @@ lab: $(STAMP) $(LAB_SETTINGS)
 	$(VENV)/bin/jupyter lab --port=$(PORT) --notebook-dir=. --ServerApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(ROOT_ARG) $(LAB_ARGS)
 
 ## Run the whole test suite in quick mode: unit tests, then every notebook with nbval (installs first when needed).
+## JOBS pytest workers (pytest-xdist; default: one per CPU core), each notebook kept whole on one worker.
+JOBS ?= auto
 test: $(STAMP) $(LAB_SETTINGS)
-	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests notebooks solutions \
+	COURSE_QUICK=1 TQDM_DISABLE=1 $(PY) -m pytest tests notebooks solutions -n $(JOBS) \
 		--nbval-lax --nbval-current-env --durations=10 -q -p no:cacheprovider
 
 ## Only the end-to-end browser tests: JupyterLab driven by Debian's Chromium (skipped, saying how, without it).
