@@ -42,7 +42,6 @@ def pytest_terminal_summary(terminalreporter):
             terminalreporter.write_line(f"{seconds:7.1f} s  {path}")
 
 
-
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Under pytest-xdist: each notebook (one kernel, its cells in order) and the browser tests (one JupyterLab) go to
