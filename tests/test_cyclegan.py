@@ -177,7 +177,7 @@ def test_checkpoint_round_trip_and_tamper(tmp_path):
     train.save_checkpoint(g, "g.pt", tmp_path)  # saving again replaces its line, keeps the other
     lines = (tmp_path / "SHA256SUMS").read_text().splitlines()
     assert sorted(line.split()[1] for line in lines) == ["g.pt", "g2.pt"]
-    h = train.load_checkpoint(cg.resnet_generator(1, 1, width=4, n_blocks=1, n_down=1), "g.pt", tmp_path)
+    h = train.load_checkpoint(cg.resnet_generator(1, 1, width=4, n_blocks=1, n_down=1), "g.pt", str(tmp_path))
     for p, q in zip(g.parameters(), h.parameters()):
         assert torch.allclose(p, q, atol=1e-3)  # float16 on disk
     blob = bytearray((tmp_path / "g.pt").read_bytes())
@@ -190,6 +190,8 @@ def test_checkpoint_round_trip_and_tamper(tmp_path):
     (tmp_path / "g2.pt").unlink()
     with pytest.raises(FileNotFoundError, match="missing"):
         train.verify_checkpoint("g2.pt", tmp_path)
+    with pytest.raises(FileNotFoundError, match="SHA256SUMS is missing"):
+        train.verify_checkpoint("g.pt", tmp_path / "elsewhere")
 
 
 def test_typeset_digits():

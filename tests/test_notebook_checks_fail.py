@@ -229,6 +229,11 @@ CASES["07: the full CycleGAN swapped for the one trained without the cycle loss"
     "generators['cycle'] = generators['nocycle']\n"
     "fake_b['cycle'], fake_a['cycle'] = fake_b['nocycle'], fake_a['nocycle']",
     "assert full[\"keep A→B\"] >= 0.55")
+CASES["07: a confusion matrix with its rows and columns swapped"] = (
+    "notebooks/07_cyclegan.ipynb", "fake_a = {name: cyclegan.translate(g_ba, x_b)",
+    "_confusion = segment.confusion_matrix\n"
+    "segment.confusion_matrix = lambda pred_ids, true_ids, n_classes: _confusion(true_ids, pred_ids, n_classes)",
+    "assert conf.sum(1).tolist() == torch.bincount(y_a, minlength=10).tolist()")
 CASES["08: a Gram matrix without the transpose (positions x positions)"] = (
     "notebooks/08_perceptual_loss_and_style_transfer.ipynb", "def gram_matrix",
     "def gram_matrix(features, normalize='chw'):\n"

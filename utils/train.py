@@ -238,8 +238,12 @@ def train_classifier(
 CHECKPOINTS = Path(__file__).resolve().parents[1] / "notebooks" / "checkpoints"
 
 
-def verify_checkpoint(name: str, folder: Path = CHECKPOINTS) -> Path:
+def verify_checkpoint(name: str, folder: str | Path = CHECKPOINTS) -> Path:
     """The path of checkpoint `name` after checking its SHA-256 against folder/SHA256SUMS."""
+    folder = Path(folder)
+    if not (folder / "SHA256SUMS").is_file():
+        raise FileNotFoundError(f"{folder / 'SHA256SUMS'} is missing: a checkpoint folder lists each file's SHA-256 "
+                                f"there (train.save_checkpoint writes it)")
     sums = dict(reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip())
     path = folder / name
     if name not in sums:
@@ -254,16 +258,17 @@ def verify_checkpoint(name: str, folder: Path = CHECKPOINTS) -> Path:
     return path
 
 
-def load_checkpoint(module: nn.Module, name: str, folder: Path = CHECKPOINTS) -> nn.Module:
+def load_checkpoint(module: nn.Module, name: str, folder: str | Path = CHECKPOINTS) -> nn.Module:
     """Load a verified float16 state dict into `module` (as float32)."""
     state = torch.load(verify_checkpoint(name, folder), map_location="cpu", weights_only=True)
     module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     return module
 
 
-def save_checkpoint(module: nn.Module, name: str, folder: Path = CHECKPOINTS) -> Path:
+def save_checkpoint(module: nn.Module, name: str, folder: str | Path = CHECKPOINTS) -> Path:
     """Save ``module``'s state dict as folder/name with floating tensors in float16 (half the bytes) and record its
     SHA-256 in folder/SHA256SUMS, keeping the other files' lines."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     torch.save({k: (v.half() if v.is_floating_point() else v).clone().cpu() for k, v in module.state_dict().items()},
