@@ -241,13 +241,14 @@ CHECKPOINTS = Path(__file__).resolve().parents[1] / "notebooks" / "checkpoints"
 def verify_checkpoint(name: str, folder: str | Path = CHECKPOINTS) -> Path:
     """The path of checkpoint `name` after checking its SHA-256 against folder/SHA256SUMS."""
     folder = Path(folder)
-    if not (folder / "SHA256SUMS").is_file():
-        raise FileNotFoundError(f"{folder / 'SHA256SUMS'} is missing: a checkpoint folder lists each file's SHA-256 "
-                                f"there (train.save_checkpoint writes it)")
-    sums = dict(reversed(line.split()) for line in (folder / "SHA256SUMS").read_text().splitlines() if line.strip())
+    sums_file = folder / "SHA256SUMS"
+    if not sums_file.is_file():
+        raise FileNotFoundError(f"{sums_file} is missing: a checkpoint folder lists each file's SHA-256 there "
+                                f"(train.save_checkpoint writes it)")
+    sums = dict(reversed(line.split()) for line in sums_file.read_text().splitlines() if line.strip())
     path = folder / name
     if name not in sums:
-        raise ValueError(f"{name} is not listed in {folder / 'SHA256SUMS'}")
+        raise ValueError(f"{name} is not listed in {sums_file}")
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} is missing: restore it from git (git checkout -- {path}) or "
                                 f"retrain it with the script in scripts/ that wrote it")
