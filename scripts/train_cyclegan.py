@@ -20,6 +20,12 @@ their SHA256SUMS lines, and notebooks/data/cyclegan_results.json:
     python scripts/train_cyclegan.py --stage nocycle
     python scripts/train_cyclegan.py --stage score        #  then the scores
     python scripts/train_cyclegan.py --stage seed --seed 1  # both rows again with another seed, scores only
+
+The weight of the cycle loss, swept on the 74 % recipe (one downsampling, 4 blocks, noise 0.3 on G's output before F),
+one process per lambda (run two at once on two cores), then gathered into notebooks/data/cyclegan_lambda.json:
+
+    python scripts/train_cyclegan.py --stage lambda --lam 3    # and --lam 0, 1, 2, 5, 10, 20 ...; --seed as above
+    python scripts/train_cyclegan.py --stage lambda-table
 """
 from __future__ import annotations
 
@@ -47,6 +53,8 @@ BATCH, STEPS, LR, LAMBDA, LAMBDA_ID, POOL, SEED = 8, 3000, 2e-4, 10.0, 0.5, 50, 
 TYPESET_TRAIN, TYPESET_TEST, TYPESET_CLS = (2000, 10), (500, 11), (3000, 12)  # (n, seed) of each typeset set
 CLS_EPOCHS = {"handwritten": 15, "typeset": 5}
 MODELS = {"cycle": LAMBDA, "nocycle": 0.0}
+RECIPE_74 = {"G_DOWN": 1, "G_BLOCKS": 4, "CYCLE_NOISE": 0.3}  # notebook 07's "74 % recipe" (its table of runs)
+LAMBDA_OUT = ROOT / "notebooks" / "data" / "cyclegan_lambda.json"
 LABELS = {"cycle": "with the cycle loss", "nocycle": "without the cycle loss"}
 
 
@@ -59,10 +67,10 @@ def domains() -> dict[str, torch.utils.data.TensorDataset]:
     }
 
 
-def networks() -> cyclegan.CycleGAN:
+def networks(blocks: int = G_BLOCKS, down: int = G_DOWN) -> cyclegan.CycleGAN:
     """A fresh CycleGAN with the recipe's sizes (seed first for reproducible weights)."""
-    return cyclegan.CycleGAN(cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
-                             cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
+    return cyclegan.CycleGAN(cyclegan.resnet_generator(1, 1, G_WIDTH, blocks, down),
+                             cyclegan.resnet_generator(1, 1, G_WIDTH, blocks, down),
                              cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS),
                              cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS))
 
@@ -188,10 +196,47 @@ def seed_stage(seed: int, steps: int, threads: int, command: str) -> None:
     print(f"added seed {seed} to {OUT}")
 
 
+def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) -> None:
+    """Train the 74 % recipe with cycle weight ``lam`` (identity 0.5 lam, as always), score it, keep the row in WORK."""
+    sets = domains()
+    utils.seed_everything(seed, threads=threads)
+    nets = networks(RECIPE_74["G_BLOCKS"], RECIPE_74["G_DOWN"])
+    cpu = time.process_time()
+    history = cyclegan.train_cyclegan(nets, sets["train_a"], sets["train_b"], steps, BATCH, LR, lambda_cycle=lam,
+                                      lambda_identity=LAMBDA_ID, pool_size=POOL, cycle_noise=RECIPE_74["CYCLE_NOISE"],
+                                      log_every=50, seed=seed, device=torch.device("cpu"), desc=f"lambda {lam:g}")
+    cpu = time.process_time() - cpu
+    utils.seed_everything(SEED, threads=threads)
+    row = {"lambda": lam, "seed": seed, "steps": steps, **score(nets.g_ab, nets.g_ba, sets, load_classifiers()),
+           "train_seconds": history.seconds, "train_cpu_seconds": cpu, "threads": threads,
+           "machine": utils.settings.machine(), "command": command}
+    print({k: v for k, v in row.items() if k.startswith(("keep", "train"))})
+    (WORK / "lambda").mkdir(parents=True, exist_ok=True)
+    (WORK / "lambda" / f"lambda{lam:g}_seed{seed}_steps{steps}.json").write_text(json.dumps(row, indent=1))
+
+
+def lambda_table_stage() -> None:
+    """Gather the lambda rows from WORK into notebooks/data/cyclegan_lambda.json, sorted by lambda and seed."""
+    rows = sorted((json.loads(p.read_text()) for p in (WORK / "lambda").glob("*.json")),
+                  key=lambda r: (r["steps"], r["lambda"], r["seed"]))
+    if not rows:
+        raise SystemExit(f"no lambda rows in {WORK / 'lambda'}: run --stage lambda --lam X first")
+    out = {"setup": (f"the 74 % recipe: resnet_generator(width {G_WIDTH}, {RECIPE_74['G_BLOCKS']} blocks, "
+                     f"{RECIPE_74['G_DOWN']} downsampling), noise {RECIPE_74['CYCLE_NOISE']} on g_ab(a) before g_ba, "
+                     f"cyclegan_discriminator(width {D_WIDTH}, {D_LAYERS} layers), batch {BATCH}, Adam lr {LR}, "
+                     f"identity weight {LAMBDA_ID:g} lambda, pool {POOL}; scored as cyclegan_results.json"),
+           "rows": rows}
+    LAMBDA_OUT.write_text(json.dumps(out, indent=1) + "\n")
+    print(f"wrote {len(rows)} rows to {LAMBDA_OUT}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stage", choices=["all", "classifiers", *MODELS, "score", "seed"], default="all")
-    parser.add_argument("--seed", type=int, default=1, help="the init seed of --stage seed (after the others)")
+    parser.add_argument("--stage", choices=["all", "classifiers", *MODELS, "score", "seed", "lambda", "lambda-table"],
+                        default="all")
+    parser.add_argument("--lam", type=float, default=LAMBDA, help="the cycle weight of --stage lambda")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the init seed of --stage seed (default 1) and --stage lambda (default 0)")
     parser.add_argument("--steps", type=int, default=STEPS, help="training steps (the same for both rows)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1: comparable times on a shared machine)")
     parser.add_argument("--command", default=None, help="the command line(s) to record in the JSON (score stage)")
@@ -205,7 +250,11 @@ def main() -> int:
     if args.stage in ("all", "score"):
         score_stage(args.threads, command)
     if args.stage == "seed":
-        seed_stage(args.seed, args.steps, args.threads, command)
+        seed_stage(1 if args.seed is None else args.seed, args.steps, args.threads, command)
+    if args.stage == "lambda":
+        lambda_stage(args.lam, SEED if args.seed is None else args.seed, args.steps, args.threads, command)
+    if args.stage == "lambda-table":
+        lambda_table_stage()
     return 0
 
 
