@@ -53,7 +53,7 @@ BATCH, STEPS, LR, LAMBDA, LAMBDA_ID, POOL, SEED = 8, 3000, 2e-4, 10.0, 0.5, 50, 
 TYPESET_TRAIN, TYPESET_TEST, TYPESET_CLS = (2000, 10), (500, 11), (3000, 12)  # (n, seed) of each typeset set
 CLS_EPOCHS = {"handwritten": 15, "typeset": 5}
 MODELS = {"cycle": LAMBDA, "nocycle": 0.0}
-RECIPE_74 = {"G_DOWN": 1, "G_BLOCKS": 4, "CYCLE_NOISE": 0.3}  # notebook 07's "74 % recipe" (its table of runs)
+DOWN_74, BLOCKS_74, NOISE_74 = 1, 4, 0.3  # notebook 07's "74 % recipe" (its table of runs); noise before F
 LAMBDA_OUT = ROOT / "notebooks" / "data" / "cyclegan_lambda.json"
 LABELS = {"cycle": "with the cycle loss", "nocycle": "without the cycle loss"}
 
@@ -200,10 +200,10 @@ def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) 
     """Train the 74 % recipe with cycle weight ``lam`` (identity 0.5 lam, as always), score it, keep the row in WORK."""
     sets = domains()
     utils.seed_everything(seed, threads=threads)
-    nets = networks(RECIPE_74["G_BLOCKS"], RECIPE_74["G_DOWN"])
+    nets = networks(BLOCKS_74, DOWN_74)
     cpu = time.process_time()
     history = cyclegan.train_cyclegan(nets, sets["train_a"], sets["train_b"], steps, BATCH, LR, lambda_cycle=lam,
-                                      lambda_identity=LAMBDA_ID, pool_size=POOL, cycle_noise=RECIPE_74["CYCLE_NOISE"],
+                                      lambda_identity=LAMBDA_ID, pool_size=POOL, cycle_noise=NOISE_74,
                                       log_every=50, seed=seed, device=torch.device("cpu"), desc=f"lambda {lam:g}")
     cpu = time.process_time() - cpu
     utils.seed_everything(SEED, threads=threads)
@@ -221,8 +221,8 @@ def lambda_table_stage() -> None:
                   key=lambda r: (r["steps"], r["lambda"], r["seed"]))
     if not rows:
         raise SystemExit(f"no lambda rows in {WORK / 'lambda'}: run --stage lambda --lam X first")
-    out = {"setup": (f"the 74 % recipe: resnet_generator(width {G_WIDTH}, {RECIPE_74['G_BLOCKS']} blocks, "
-                     f"{RECIPE_74['G_DOWN']} downsampling), noise {RECIPE_74['CYCLE_NOISE']} on g_ab(a) before g_ba, "
+    out = {"setup": (f"the 74 % recipe: resnet_generator(width {G_WIDTH}, {BLOCKS_74} blocks, "
+                     f"{DOWN_74} downsampling), noise {NOISE_74} on g_ab(a) before g_ba, "
                      f"cyclegan_discriminator(width {D_WIDTH}, {D_LAYERS} layers), batch {BATCH}, Adam lr {LR}, "
                      f"identity weight {LAMBDA_ID:g} lambda, pool {POOL}; scored as cyclegan_results.json"),
            "rows": rows}
