@@ -174,3 +174,15 @@ def test_bf16_gram_matrices_are_float32(monkeypatch):
     assert all(v.dtype == torch.float32 for v in logs.values())
     with fast.autocast(sp, "cpu"):  # ... while the loss network itself did run in bf16
         assert fast.loss_features(loss_net, x, ("relu2_2",))["relu2_2"].dtype == torch.bfloat16
+
+
+def test_cuda_graphs_are_asked_for_on_cuda_only():
+    on = fast.speed(True, "cuda", cuda_graph=True)
+    assert on.cuda_graph and str(on).endswith("cudnn_benchmark, cuda_graph")
+    assert not fast.speed(True, "cuda").cuda_graph  # the default: a step must read fixed tensors to be captured
+    with pytest.raises(ValueError, match="cuda_graph needs a CUDA device"):
+        fast.speed(True, "cpu", cuda_graph=True)
+    assert fast.adam([torch.nn.Parameter(torch.ones(2))], on).defaults["capturable"]
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="needs a CUDA GPU"):
+            fast.graphed(lambda: None)

@@ -9,9 +9,9 @@ Gram matrices, optimisation-based style transfer, 08), ``faststyle`` (Johnson et
 and notebook 10's applications: ``deepfake`` (face generators and a detector), ``deid`` (a face recogniser and
 de-identification against it), ``passcode`` (passcode-conditioned anonymisation) and ``video`` (procedural videos,
 temporal flicker, a generator conditioned on its previous frame); ``environment`` checks the machine for the start
-page (notebook 00). Past the notebooks: ``fast`` (the GPU fast path: bf16, channels-last, torch.compile, fused Adam),
-``bench`` (``python -m utils.bench``: training images per second, plain vs fast) and ``distributed`` (torchrun,
-DistributedDataParallel, sharded batches, checkpoints that resume; used by scripts/train_distributed.py).
+page (notebook 00). Past the notebooks: ``fast`` (the GPU fast path: bf16, channels-last, torch.compile, fused Adam,
+CUDA graphs), ``bench`` (``python -m utils.bench``: training images per second, plain vs fast) and ``distributed``
+(torchrun, DistributedDataParallel, sharded batches, checkpoints that resume; used by scripts/train_distributed.py).
 """
 from . import checks, data, download, losses, metrics, models, settings, train, viz
 from .settings import describe, device, pick, progress, quick_mode, seed_everything, timer

@@ -20,15 +20,17 @@ or the course's 2-core CPU at 256x256, batch 1).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 import torch
+from torch import Tensor
 
 from . import cyclegan, fast, faststyle, perceptual, pix2pix
 
@@ -78,7 +80,8 @@ def pix2pix_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     run_g, run_d = fast.compiled(G, sp), fast.compiled(D, sp)
     opt_g, opt_d = fast.adam(G.parameters(), sp), fast.adam(D.parameters(), sp)
     a, b = fast.images(a, sp, device), fast.images(b, sp, device)
-    return lambda: fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, a, b, sp)
+    step = lambda: fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, a, b, sp)  # noqa: E731
+    return fast.graphed(step) if sp.cuda_graph else step
 
 
 def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
@@ -99,7 +102,21 @@ def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     opt_g, opt_d = fast.adam(nets.generators(), sp), fast.adam(nets.discriminators(), sp)
     run = cyclegan.CycleGAN(*(fast.compiled(n, sp) for n in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b)))
     a, b = fast.images(a, sp, device), fast.images(b, sp, device)
-    return lambda: fast.train_step_cyclegan(run, opt_g, opt_d, a, b, *pools, sp)
+    if not sp.cuda_graph:
+        return lambda: fast.train_step_cyclegan(run, opt_g, opt_d, a, b, *pools, sp)
+    # Two graphs, the pools between them on the host: the generators' half, then the discriminators' half on the
+    # pooled images, copied into fixed tensors.
+    pooled_a, pooled_b = torch.zeros_like(a), torch.zeros_like(b)
+    g_half = fast.graphed(lambda: fast.cyclegan_generator_step(run, opt_g, a, b, sp))
+    d_half = fast.graphed(lambda: fast.cyclegan_discriminator_step(run, opt_d, a, b, pooled_a, pooled_b, sp))
+
+    def step() -> None:
+        _, fake_a, fake_b = g_half()
+        pooled_a.copy_(pools[0].query(fake_a))
+        pooled_b.copy_(pools[1].query(fake_b))
+        d_half()
+
+    return step
 
 
 def faststyle_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
@@ -130,7 +147,8 @@ def faststyle_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     run, run_loss = fast.compiled(net, sp), loss_net  # the loss network runs as it is (frozen; compiled with net's
     opt = fast.adam(net.parameters(), sp, lr=1e-3, betas=(0.9, 0.999))  # graph it would not gain much more)
     x = fast.images(x, sp, device)
-    return lambda: fast.train_step_fast_style(run, run_loss, opt, x, grams, sp)
+    step = lambda: fast.train_step_fast_style(run, run_loss, opt, x, grams, sp)  # noqa: E731
+    return fast.graphed(step) if sp.cuda_graph else step
 
 
 TRAINERS = {"pix2pix": pix2pix_trainer, "cyclegan": cyclegan_trainer, "faststyle": faststyle_trainer}
@@ -163,16 +181,96 @@ def measure(model: str, batch: int, size: int, sp: fast.Speed | None, device: to
 def table(results: Sequence[Result]) -> str:
     """The results as a text table, with the speed-up over the plain path and over the official code."""
     plain = {(r.model, r.batch): r.images_per_second for r in results if r.path == "plain"}
-    lines = [f"{'model':10s} {'batch':>5s} {'size':>4s} {'path':44s} {'img/s':>9s} {'ms/step':>9s} {'peak GiB':>8s} "
+    w = max([44, *(len(r.path) for r in results)])
+    lines = [f"{'model':10s} {'batch':>5s} {'size':>4s} {'path':{w}s} {'img/s':>9s} {'ms/step':>9s} {'peak GiB':>8s} "
              f"{'x plain':>7s} {'official':>8s} {'x official':>10s}"]
     for r in results:
         base = plain.get((r.model, r.batch))
         lines.append(
-            f"{r.model:10s} {r.batch:5d} {r.size:4d} {r.path:44s} {r.images_per_second:9.3g} {1000 * r.seconds_per_step:9.1f} "
+            f"{r.model:10s} {r.batch:5d} {r.size:4d} {r.path:{w}s} {r.images_per_second:9.3g} {1000 * r.seconds_per_step:9.1f} "
             f"{'-' if r.peak_gib is None else f'{r.peak_gib:.2f}':>8s} "
             f"{'-' if base is None else f'{r.images_per_second / base:.2f}':>7s} "
             f"{'-' if r.reference is None else f'{r.reference:g}':>8s} "
             f"{'-' if r.reference is None else f'{r.images_per_second / r.reference:.2f}':>10s}")
+    return "\n".join(lines)
+
+
+PATHS = ("plain", "fast", "graph")
+
+
+def path_speed(path: str, sp: fast.Speed) -> fast.Speed | None:
+    """The switches of a path: "plain" -> None (the notebooks' step), "fast" -> ``sp``, "graph" -> ``sp`` with
+    whole-step CUDA graphs."""
+    if path not in PATHS:
+        raise ValueError(f"path must be one of {PATHS}, got {path!r}")
+    return None if path == "plain" else replace(sp, cuda_graph=True) if path == "graph" else sp
+
+
+def loss_curves(steps: int, batch: int, size: int, sp: fast.Speed, device: torch.device, paths: Sequence[str] = PATHS,
+                width: int = 64, pairs: int = 256, warmup: int = 3) -> dict[str, list[dict[str, float] | None]]:
+    """pix2pix's default trained ``steps`` steps on procedural facades (``pairs`` label/photo pairs, size x size,
+    batches of ``batch`` in one shuffled order) by each path from one initialisation: {path: [losses of each step]}.
+
+    The graph path's first ``warmup`` steps are its warm-up calls (batches 0..warmup-1 too) and are not logged: its
+    list starts at step ``warmup + 1`` (those entries are None before). Losses stay on the device until the end.
+    """
+    from . import facades
+
+    data = facades.facades_pairs(pairs, size=size, seed=0)
+    a_all, b_all = data.tensors[0].to(device), data.tensors[1].to(device)  # the whole set on the device: no copies
+    # from the host inside the loop
+    order = torch.randperm(pairs, generator=torch.Generator().manual_seed(0)).repeat(steps * batch // pairs + 1)
+    batches = [order[i * batch:(i + 1) * batch].to(device) for i in range(steps)]
+    torch.manual_seed(0)
+    G0, D0 = pix2pix.unet_generator(3, 3, size, width=width), pix2pix.patchgan_discriminator(6, width, 3)
+    curves: dict[str, list[dict[str, float] | None]] = {}
+    for path in paths:
+        torch.manual_seed(1)  # one dropout stream per path (its masks differ anyway under another memory format)
+        G, D = copy.deepcopy(G0), copy.deepcopy(D0)
+        psp = path_speed(path, sp)
+        logs: list[dict[str, Tensor | float] | None] = []
+        if psp is None:
+            G.to(device).train(), D.to(device).train()
+            opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+            opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+            for idx in batches:
+                logs.append(pix2pix.pix2pix_step(G, D, opt_g, opt_d, (a_all[idx], b_all[idx])))
+        else:
+            fast.prepare(G, psp, device).train(), fast.prepare(D, psp, device).train()
+            run_g, run_d = fast.compiled(G, psp), fast.compiled(D, psp)
+            opt_g, opt_d = fast.adam(G.parameters(), psp), fast.adam(D.parameters(), psp)
+            a = fast.images(a_all[batches[0]], psp, device)
+            b = fast.images(b_all[batches[0]], psp, device)
+
+            def feed(i: int) -> None:
+                a.copy_(a_all[batches[i]])
+                b.copy_(b_all[batches[i]])
+
+            step = lambda: fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, a, b, psp)  # noqa: E731
+            first = 0
+            if psp.cuda_graph:
+                step, first = fast.graphed(step, warmup, feed), warmup
+                logs.extend([None] * warmup)
+            for i in range(first, steps):
+                feed(i)
+                logs.append({k: v.clone() for k, v in step().items()})
+        curves[path] = [None if entry is None else {k: float(v) for k, v in entry.items()} for entry in logs]
+    return curves
+
+
+def curve_table(curves: dict[str, list[dict[str, float] | None]], windows: int = 8) -> str:
+    """Mean of each loss over ``windows`` equal stretches of training, one row per stretch and path."""
+    paths = list(curves)
+    steps = len(curves[paths[0]])
+    windows = max(1, min(windows, steps))
+    keys = [k for k in ("d_loss", "g_gan", "l1") if any(e and k in e for e in curves[paths[0]])]
+    lines = [f"{'steps':>11s} {'path':6s} " + " ".join(f"{k:>8s}" for k in keys)]
+    edges = [round(i * steps / windows) for i in range(windows + 1)]
+    for lo, hi in zip(edges, edges[1:]):
+        for path in paths:
+            entries = [e for e in curves[path][lo:hi] if e is not None]
+            means = [sum(e[k] for e in entries) / len(entries) if entries else float("nan") for k in keys]
+            lines.append(f"{lo + 1:>5d}-{hi:<5d} {path:6s} " + " ".join(f"{m:8.4f}" for m in means))
     return "\n".join(lines)
 
 
@@ -184,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     parser.add_argument("--size", type=int, default=None, help="image side (default 256 on CUDA, 64 on the CPU)")
     parser.add_argument("--batches", type=int, nargs="+", default=None,
                         help="batch sizes for every model (default: the reference's on CUDA, 1 on the CPU)")
-    parser.add_argument("--paths", nargs="+", choices=("plain", "fast"), default=["plain", "fast"])
+    parser.add_argument("--paths", nargs="+", choices=PATHS, default=None,
+                        help="plain: the notebooks' step; fast: utils.fast; graph: fast + whole-step CUDA graphs "
+                             "(default: all three on CUDA, plain and fast on the CPU)")
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default 20 on CUDA, 3 on the CPU)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10 on CUDA, 1 on the CPU)")
     parser.add_argument("--width", type=int, default=64, help="the GANs' base width (64: the reference architectures)")
@@ -195,35 +295,70 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     parser.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
                         help="channels-last memory format on the fast path (auto: CUDA only)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
-    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--curves", type=int, default=None, metavar="STEPS",
+                        help="instead of timing: train pix2pix's default STEPS steps on procedural facades along each "
+                             "path from one initialisation and print the loss curves side by side (batch: the first "
+                             "of --batches, default 16)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here (after each measurement)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="on an error in one measurement, print it and go on with the next")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda, but PyTorch sees no CUDA GPU here; use --device cpu")
     if args.threads:
         torch.set_num_threads(args.threads)
+    # Each model, batch size and requires_grad setting is a compiled graph of its own (dynamic=False): allow them all
+    # rather than fall back to eager after dynamo's default 8 per function.
+    for name in ("recompile_limit", "cache_size_limit"):
+        if hasattr(torch._dynamo.config, name):
+            setattr(torch._dynamo.config, name, 64)
     gpu = device.type == "cuda"
     size = args.size or (256 if gpu else 64)
     steps, warmup = args.steps or (20 if gpu else 3), args.warmup if args.warmup is not None else (10 if gpu else 1)
     overrides = {k: v == "on" for k, v in (("compile", args.compile), ("bf16", args.bf16),
                                             ("channels_last", args.channels_last)) if v != "auto"}
     sp = fast.speed(True, device, compile_mode=args.compile_mode, **overrides)
+    paths = args.paths or (list(PATHS) if gpu else ["plain", "fast"])
+    if "graph" in paths and not gpu:
+        parser.error("--paths graph captures CUDA graphs and needs --device cuda")
     where = torch.cuda.get_device_name(device) if gpu else \
         f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
+    if args.curves is not None:
+        batch = (args.batches or [16])[0]
+        print(f"loss curves on {where}, torch {torch.__version__}: pix2pix, {args.curves} steps of batch {batch} at "
+              f"{size}x{size}, paths {', '.join(paths)}", flush=True)
+        start = time.perf_counter()
+        curves = loss_curves(args.curves, batch, size, sp, device, paths, args.width)
+        print(curve_table(curves))
+        print(f"({time.perf_counter() - start:.0f} s)")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({"device": where, "torch": torch.__version__, "command": " ".join(sys.argv),
+                                             "speed": str(sp), "curves": curves}) + "\n")
+        return []
     print(f"training speed on {where}, torch {torch.__version__}; {steps} timed steps after {warmup} warm-up steps")
     results = []
     for model in args.models:
         batches = args.batches or (GPU_BATCHES[model] if gpu else (1,))
         for batch in batches:
-            for path in args.paths:
-                r = measure(model, batch, size, sp if path == "fast" else None, device, steps, warmup, args.width)
+            for path in paths:
+                try:
+                    r = measure(model, batch, size, path_speed(path, sp), device, steps, warmup, args.width)
+                except Exception as error:  # noqa: BLE001 - reported, and re-raised unless --keep-going
+                    if not args.keep_going:
+                        raise
+                    print(f"  {model} batch {batch} {path}: FAILED: {type(error).__name__}: "
+                          f"{str(error).strip().splitlines()[0][:300] if str(error).strip() else ''}", flush=True)
+                    continue
                 print(f"  {r.model} batch {r.batch} {r.path}: {r.images_per_second:.3g} img/s", flush=True)
                 results.append(r)
+                if args.json:
+                    args.json.parent.mkdir(parents=True, exist_ok=True)
+                    args.json.write_text(json.dumps({"device": where, "torch": torch.__version__,
+                                                     "command": " ".join(sys.argv),
+                                                     "results": [asdict(r) for r in results]}, indent=1) + "\n")
     print(table(results))
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"device": where, "torch": torch.__version__, "command": " ".join(sys.argv),
-                                         "results": [asdict(r) for r in results]}, indent=1) + "\n")
     return results
 
 

@@ -8,7 +8,11 @@ where the device has them:
   computed in float32 from float32 copies of the network outputs (a Gram matrix of bf16 features would round away
   the small differences the style loss measures), and the weights and Adam's moments stay float32;
 * channels-last memory format for weights and images (NHWC: what cuDNN's fastest convolution kernels want);
-* ``torch.compile`` of every network (fused elementwise kernels; ``compile_mode="reduce-overhead"`` adds CUDA graphs);
+* ``torch.compile`` of every network (fused elementwise kernels; ``compile_mode="reduce-overhead"`` adds CUDA graphs
+  around each network), compiled for fixed shapes (``dynamic=False``: one set of kernels per batch shape);
+* CUDA graphs of whole steps where the step allows (``cuda_graph``: a step on fixed input tensors, forward, backward
+  and optimiser, captured once by :func:`graphed` and replayed: one launch instead of hundreds; used by
+  ``python -m utils.bench``, whose steps read fixed tensors; a loop copies each batch into them);
 * fused Adam (one kernel for the whole update instead of a few per parameter);
 * cuDNN autotuning (``torch.backends.cudnn.benchmark``: the fastest convolution algorithm for each shape, found once);
 * no host-device synchronisation inside a step: the steps below return detached tensors, and the loops add them up
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence, TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -29,6 +33,7 @@ from torch import Tensor, nn
 from . import cyclegan, perceptual, pix2pix
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,9 +46,11 @@ class Speed:
     compile_mode: str = "default"
     fused_adam: bool = False
     cudnn_benchmark: bool = False
+    cuda_graph: bool = False
 
     def __str__(self) -> str:
-        on = [name for name in ("bf16", "channels_last", "compile", "fused_adam", "cudnn_benchmark") if getattr(self, name)]
+        on = [name for name in ("bf16", "channels_last", "compile", "fused_adam", "cudnn_benchmark", "cuda_graph")
+              if getattr(self, name)]
         if self.compile and self.compile_mode != "default":
             on[on.index("compile")] = f"compile ({self.compile_mode})"
         return "fast: " + ", ".join(on) if on else "plain"
@@ -55,7 +62,8 @@ PLAIN = Speed()
 def speed(fast: bool = True, device: torch.device | str | None = None, **overrides: object) -> Speed:
     """The switch: ``fast=False`` -> :data:`PLAIN`; ``fast=True`` -> everything that helps on ``device``.
 
-    On CUDA: bf16, channels-last, compile, fused Adam, cuDNN autotuning. On the CPU: fused Adam only. Measured on
+    On CUDA: bf16, channels-last, compile, fused Adam, cuDNN autotuning (``cuda_graph=True`` adds whole-step CUDA
+    graphs, for steps on fixed input tensors: see :func:`graphed`). On the CPU: fused Adam only. Measured on
     the course's 2-core CPU at 256x256 (README): channels-last alone made CycleGAN's step 24 % slower, compiling gained
     at most 5 % for a minute or more of compiling per network, and most CPUs have no fast bf16. Ask for any of them
     with keyword overrides, e.g. ``speed(True, "cpu", channels_last=True, compile=True)``.
@@ -67,6 +75,8 @@ def speed(fast: bool = True, device: torch.device | str | None = None, **overrid
     sp = replace(Speed(bf16=cuda, channels_last=cuda, compile=cuda, fused_adam=True, cudnn_benchmark=cuda), **overrides)
     if sp.compile_mode not in COMPILE_MODES:
         raise ValueError(f"compile_mode must be one of {COMPILE_MODES}, got {sp.compile_mode!r}")
+    if sp.cuda_graph and not cuda:
+        raise ValueError(f"cuda_graph needs a CUDA device, got {dev}")
     return sp
 
 
@@ -84,7 +94,7 @@ def prepare(net: nn.Module, sp: Speed, device: torch.device | str) -> nn.Module:
 
 def compiled(net: nn.Module, sp: Speed) -> nn.Module:
     """``torch.compile(net)`` when ``sp.compile`` is on, else ``net`` itself (the weights are shared either way)."""
-    return torch.compile(net, mode=sp.compile_mode) if sp.compile else net
+    return torch.compile(net, mode=sp.compile_mode, dynamic=False) if sp.compile else net
 
 
 def images(x: Tensor, sp: Speed, device: torch.device | str) -> Tensor:
@@ -93,8 +103,9 @@ def images(x: Tensor, sp: Speed, device: torch.device | str) -> Tensor:
 
 
 def adam(params: object, sp: Speed, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Adam:
-    """Adam over ``params``, fused into one kernel when ``sp.fused_adam`` (the same update, computed at once)."""
-    return torch.optim.Adam(params, lr=lr, betas=betas, fused=sp.fused_adam or None)
+    """Adam over ``params``, fused into one kernel when ``sp.fused_adam`` (the same update, computed at once), with its
+    step count on the device when ``sp.cuda_graph`` (capturable: the update can be replayed from a CUDA graph)."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, fused=sp.fused_adam or None, capturable=sp.cuda_graph)
 
 
 def autocast(sp: Speed, device: torch.device | str) -> contextlib.AbstractContextManager:
@@ -106,6 +117,37 @@ def autocast(sp: Speed, device: torch.device | str) -> contextlib.AbstractContex
 def fp32(device: torch.device | str) -> contextlib.AbstractContextManager:
     """Autocast off on ``device``: what every loss term is computed under, from ``.float()`` inputs."""
     return torch.autocast(torch.device(device).type, enabled=False)
+
+
+def graphed(step: Callable[[], T], warmup: int = 3, feed: Callable[[int], None] | None = None) -> Callable[[], T]:
+    """Capture a whole training ``step`` (forward, backward, optimiser, on fixed input tensors) in a CUDA graph; returns
+    a function that replays it and returns the captured call's outputs (tensors that each replay overwrites).
+
+    ``step`` runs ``warmup`` times first, on a side stream, as ordinary training steps: that is where torch.compile
+    compiles, cuDNN autotunes and Adam creates its state; ``feed(i)``, if given, runs before warm-up call i (to copy
+    batch i in). To train on new data, copy each batch into the tensors the step reads (``x.copy_(batch)``) before
+    each replay. The optimisers must be capturable (:func:`adam` with
+    ``sp.cuda_graph``), the step must not read values back to the host, and its shapes must not change.
+    """
+    if not torch.cuda.is_available():
+        raise RuntimeError("graphed() captures CUDA graphs and needs a CUDA GPU; PyTorch sees none here")
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for i in range(warmup):
+            if feed is not None:
+                feed(i)
+            step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+        out = step()
+
+    def replay() -> T:
+        graph.replay()
+        return out
+
+    return replay
 
 
 # --------------------------------------------------------------------------- pix2pix
@@ -142,16 +184,16 @@ def train_step_pix2pix(generator: nn.Module, discriminator: nn.Module, opt_g: to
 
 
 # --------------------------------------------------------------------------- CycleGAN
-def train_step_cyclegan(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-                        real_a: Tensor, real_b: Tensor, pool_a: cyclegan.ImagePool, pool_b: cyclegan.ImagePool, sp: Speed,
-                        lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
-                        d_for_g: tuple[nn.Module, nn.Module] | None = None) -> dict[str, Tensor]:
-    """One CycleGAN step (generators, then discriminators on pooled images: the losses of
-    :func:`utils.cyclegan.cyclegan_step`, with ``lambda_cycle > 0``) on unpaired a (N, C_a, H, W), b (N, C_b, H, W).
+def cyclegan_generator_step(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, real_a: Tensor, real_b: Tensor,
+                            sp: Speed, lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
+                            d_for_g: tuple[nn.Module, nn.Module] | None = None,
+                            ) -> tuple[dict[str, Tensor], Tensor, Tensor]:
+    """The generators' half of a CycleGAN step on unpaired a (N, C_a, H, W), b (N, C_b, H, W): adversarial, cycle
+    and identity losses, one Adam step. Returns detached scalar tensors ``g_gan``, ``cycle``, ``identity`` and the
+    detached translations fake_a (N, C_a, H, W), fake_b (N, C_b, H, W) for the pools.
 
-    Returns detached scalar tensors ``d_a``, ``d_b``, ``g_gan``, ``cycle``, ``identity``. ``d_for_g`` = (d_a, d_b)
-    through which the generators' loss reaches the discriminators (default: ``nets.d_a``, ``nets.d_b``; under
-    DistributedDataParallel pass the unwrapped ones).
+    ``d_for_g`` = (d_a, d_b) through which the generators' loss reaches the discriminators (default: ``nets.d_a``,
+    ``nets.d_b``; under DistributedDataParallel pass the unwrapped ones).
     """
     if lambda_cycle <= 0:
         raise ValueError("the fast step trains the full CycleGAN (lambda_cycle > 0); the ablation is in utils.cyclegan")
@@ -174,17 +216,41 @@ def train_step_cyclegan(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, o
     opt_g.step()
     for d in (d_a_g, d_b_g):
         d.requires_grad_(True)
-    pooled_a, pooled_b = pool_a.query(fake_a), pool_b.query(fake_b)
+    logs = {"g_gan": gan.detach(), "cycle": cyc.detach(), "identity": idt.detach()}
+    return logs, fake_a.detach(), fake_b.detach()
+
+
+def cyclegan_discriminator_step(nets: cyclegan.CycleGAN, opt_d: torch.optim.Optimizer, real_a: Tensor, real_b: Tensor,
+                                fake_a: Tensor, fake_b: Tensor, sp: Speed) -> dict[str, Tensor]:
+    """The discriminators' half: LSGAN losses of d_a on real a vs fake_a and of d_b on real b vs fake_b (the pools'
+    batches, (N, C, H, W)), one Adam step. Returns detached scalar tensors ``d_a``, ``d_b``."""
+    dev = real_a.device
     with autocast(sp, dev):
-        scores = (nets.d_a(real_a), nets.d_a(pooled_a), nets.d_b(real_b), nets.d_b(pooled_b))
+        scores = (nets.d_a(real_a), nets.d_a(fake_a), nets.d_b(real_b), nets.d_b(fake_b))
     with fp32(dev):
         loss_d_a = cyclegan.lsgan_discriminator_loss(scores[0].float(), scores[1].float())
         loss_d_b = cyclegan.lsgan_discriminator_loss(scores[2].float(), scores[3].float())
     opt_d.zero_grad(set_to_none=True)
     (loss_d_a + loss_d_b).backward()
     opt_d.step()
-    return {"d_a": loss_d_a.detach(), "d_b": loss_d_b.detach(), "g_gan": gan.detach(), "cycle": cyc.detach(),
-            "identity": idt.detach()}
+    return {"d_a": loss_d_a.detach(), "d_b": loss_d_b.detach()}
+
+
+def train_step_cyclegan(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                        real_a: Tensor, real_b: Tensor, pool_a: cyclegan.ImagePool, pool_b: cyclegan.ImagePool, sp: Speed,
+                        lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
+                        d_for_g: tuple[nn.Module, nn.Module] | None = None) -> dict[str, Tensor]:
+    """One CycleGAN step (generators, then discriminators on pooled images: the losses of
+    :func:`utils.cyclegan.cyclegan_step`, with ``lambda_cycle > 0``) on unpaired a (N, C_a, H, W), b (N, C_b, H, W).
+
+    Returns detached scalar tensors ``d_a``, ``d_b``, ``g_gan``, ``cycle``, ``identity``. ``d_for_g``: see
+    :func:`cyclegan_generator_step`. Under CUDA graphs the two halves are captured apart and the pools run between
+    them on the host (their random choices are Python's).
+    """
+    logs, fake_a, fake_b = cyclegan_generator_step(nets, opt_g, real_a, real_b, sp, lambda_cycle, lambda_identity,
+                                                   d_for_g)
+    logs_d = cyclegan_discriminator_step(nets, opt_d, real_a, real_b, pool_a.query(fake_a), pool_b.query(fake_b), sp)
+    return {**logs_d, **logs}
 
 
 # --------------------------------------------------------------------------- fast style transfer
