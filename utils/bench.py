@@ -64,24 +64,30 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def pix2pix_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
-                    device: torch.device) -> Callable[[], None]:
-    """A function running one pix2pix training step (plain when ``sp`` is None) on fixed synthetic images."""
-    G = pix2pix.unet_generator(3, 3, size, width=width)
-    D = pix2pix.patchgan_discriminator(6, width, 3)
-    a, b = (torch.rand(batch, 3, size, size) * 2 - 1 for _ in range(2))
+def pix2pix_path(G: torch.nn.Module, D: torch.nn.Module, a: Tensor, b: Tensor, sp: fast.Speed | None,
+                 device: torch.device, feed: Callable[[int], None] | None = None) -> Callable[[], dict]:
+    """A function running one pix2pix training step along a path (plain when ``sp`` is None) on the batch tensors
+    a, b (N, 3, H, W), already on ``device`` in the path's memory format: copy new batches into them between calls.
+    The graph path runs ``fast.GRAPH_WARMUP`` warm-up steps first, ``feed(i)`` before each (see ``fast.graphed``)."""
     if sp is None:
         G.to(device).train(), D.to(device).train()
         opt_g, opt_d = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(
             D.parameters(), 2e-4, betas=(0.5, 0.999))
-        a, b = a.to(device), b.to(device)
         return lambda: pix2pix.pix2pix_step(G, D, opt_g, opt_d, (a, b))
     fast.prepare(G, sp, device).train(), fast.prepare(D, sp, device).train()
     run_g, run_d = fast.compiled(G, sp), fast.compiled(D, sp)
     opt_g, opt_d = fast.adam(G.parameters(), sp), fast.adam(D.parameters(), sp)
-    a, b = fast.images(a, sp, device), fast.images(b, sp, device)
     step = lambda: fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, a, b, sp)  # noqa: E731
-    return fast.graphed(step) if sp.cuda_graph else step
+    return fast.graphed(step, feed=feed) if sp.cuda_graph else step
+
+
+def pix2pix_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
+                    device: torch.device) -> Callable[[], dict]:
+    """A function running one pix2pix training step (plain when ``sp`` is None) on fixed synthetic images."""
+    G = pix2pix.unet_generator(3, 3, size, width=width)
+    D = pix2pix.patchgan_discriminator(6, width, 3)
+    a, b = (fast.images(torch.rand(batch, 3, size, size) * 2 - 1, sp or fast.PLAIN, device) for _ in range(2))
+    return pix2pix_path(G, D, a, b, sp, device)
 
 
 def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
@@ -207,18 +213,18 @@ def path_speed(path: str, sp: fast.Speed) -> fast.Speed | None:
 
 
 def loss_curves(steps: int, batch: int, size: int, sp: fast.Speed, device: torch.device, paths: Sequence[str] = PATHS,
-                width: int = 64, pairs: int = 256, warmup: int = 3) -> dict[str, list[dict[str, float] | None]]:
+                width: int = 64, pairs: int = 256) -> dict[str, list[dict[str, float] | None]]:
     """pix2pix's default trained ``steps`` steps on procedural facades (``pairs`` label/photo pairs, size x size,
     batches of ``batch`` in one shuffled order) by each path from one initialisation: {path: [losses of each step]}.
 
-    The graph path's first ``warmup`` steps are its warm-up calls (batches 0..warmup-1 too) and are not logged: its
-    list starts at step ``warmup + 1`` (those entries are None before). Losses stay on the device until the end.
+    Each path is the step that ``python -m utils.bench`` times (:func:`pix2pix_path`), fed each batch by a copy into
+    its tensors. The graph path's first ``fast.GRAPH_WARMUP`` steps are its warm-up calls and are not logged (None).
     """
     from . import facades
 
     data = facades.facades_pairs(pairs, size=size, seed=0)
-    a_all, b_all = data.tensors[0].to(device), data.tensors[1].to(device)  # the whole set on the device: no copies
-    # from the host inside the loop
+    # the whole set on the device: no copies from the host inside the loop
+    a_all, b_all = data.tensors[0].to(device), data.tensors[1].to(device)
     order = torch.randperm(pairs, generator=torch.Generator().manual_seed(0)).repeat(steps * batch // pairs + 1)
     batches = [order[i * batch:(i + 1) * batch].to(device) for i in range(steps)]
     torch.manual_seed(0)
@@ -226,34 +232,19 @@ def loss_curves(steps: int, batch: int, size: int, sp: fast.Speed, device: torch
     curves: dict[str, list[dict[str, float] | None]] = {}
     for path in paths:
         torch.manual_seed(1)  # one dropout stream per path (its masks differ anyway under another memory format)
-        G, D = copy.deepcopy(G0), copy.deepcopy(D0)
         psp = path_speed(path, sp)
-        logs: list[dict[str, Tensor | float] | None] = []
-        if psp is None:
-            G.to(device).train(), D.to(device).train()
-            opt_g = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
-            opt_d = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
-            for idx in batches:
-                logs.append(pix2pix.pix2pix_step(G, D, opt_g, opt_d, (a_all[idx], b_all[idx])))
-        else:
-            fast.prepare(G, psp, device).train(), fast.prepare(D, psp, device).train()
-            run_g, run_d = fast.compiled(G, psp), fast.compiled(D, psp)
-            opt_g, opt_d = fast.adam(G.parameters(), psp), fast.adam(D.parameters(), psp)
-            a = fast.images(a_all[batches[0]], psp, device)
-            b = fast.images(b_all[batches[0]], psp, device)
+        a, b = (fast.images(x[batches[0]], psp or fast.PLAIN, device) for x in (a_all, b_all))
 
-            def feed(i: int) -> None:
-                a.copy_(a_all[batches[i]])
-                b.copy_(b_all[batches[i]])
+        def feed(i: int) -> None:
+            a.copy_(a_all[batches[i]])
+            b.copy_(b_all[batches[i]])
 
-            step = lambda: fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, a, b, psp)  # noqa: E731
-            first = 0
-            if psp.cuda_graph:
-                step, first = fast.graphed(step, warmup, feed), warmup
-                logs.extend([None] * warmup)
-            for i in range(first, steps):
-                feed(i)
-                logs.append({k: v.clone() for k, v in step().items()})
+        step = pix2pix_path(copy.deepcopy(G0), copy.deepcopy(D0), a, b, psp, device, feed)
+        first = fast.GRAPH_WARMUP if psp is not None and psp.cuda_graph else 0
+        logs: list[dict[str, Tensor | float] | None] = [None] * first
+        for i in range(first, steps):
+            feed(i)  # the fast paths' losses stay on the device (cloned: a graph overwrites them) until the end
+            logs.append({k: v.clone() if isinstance(v, Tensor) else v for k, v in step().items()})
         curves[path] = [None if entry is None else {k: float(v) for k, v in entry.items()} for entry in logs]
     return curves
 

@@ -34,6 +34,7 @@ from . import cyclegan, perceptual, pix2pix
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 T = TypeVar("T")
+GRAPH_WARMUP = 3  # ordinary steps before a step is captured (see graphed)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def fp32(device: torch.device | str) -> contextlib.AbstractContextManager:
     return torch.autocast(torch.device(device).type, enabled=False)
 
 
-def graphed(step: Callable[[], T], warmup: int = 3, feed: Callable[[int], None] | None = None) -> Callable[[], T]:
+def graphed(step: Callable[[], T], warmup: int = GRAPH_WARMUP,
+            feed: Callable[[int], None] | None = None) -> Callable[[], T]:
     """Capture a whole training ``step`` (forward, backward, optimiser, on fixed input tensors) in a CUDA graph; returns
     a function that replays it and returns the captured call's outputs (tensors that each replay overwrites).
 
