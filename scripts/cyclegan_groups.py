@@ -206,20 +206,16 @@ def main() -> int:
     decay = cyclegan.linear_decay(T.STEPS, T.STEPS // 2)
     schedules = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
     pool_a, pool_b = cyclegan.ImagePool(T.POOL, args.seed), cyclegan.ImagePool(T.POOL, args.seed + 1)
-    active = False
     train_start = time.perf_counter()
     for i in utils.settings.progress(range(1, T.STEPS + 1), desc="grouped CycleGAN", unit="step"):
         step(nets, opt_g, opt_d, sample_a(T.BATCH), sample_b(T.BATCH), pool_a, pool_b, args.lam,
-             groups if active else None)
+             groups if groups.group else None)  # the group loss once the first groups exist
         for schedule in schedules:
             schedule.step()
         if i >= GROUP_FROM and (i - GROUP_FROM) % GROUP_EVERY == 0 and i < T.STEPS:
-            groups.regroup(nets.g_ab, nets.g_ba, train_a, train_b)
-            active = True
+            groups.regroup(nets.g_ab, nets.g_ba, train_a, train_b)  # translate() leaves the nets in training mode
             acc = group_accuracy(groups, sets["train_a"].tensors[1], sets["train_b"].tensors[1])
             print(f"step {i}: groups formed; {acc:.1%} of the training scans are in their class's group (scoring only)")
-            for net in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b):
-                net.train()
     train.report_time("grouped CycleGAN", T.STEPS, train_start, torch.device("cpu"))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     utils.seed_everything(T.SEED, threads=args.threads)
