@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""Notebook 07's "grouped" lever: the lambda = 2 recipe plus a loss that keeps each digit in its own group.
+"""Notebook 07's "grouped" lever: a CycleGAN plus a loss that keeps each digit in its own group, found without labels.
 
 No labels are used to train; they only score. In three parts, all inside the timed budget:
 
 1. Features per domain, by SimCLR (Chen et al., 2020): a small CNN learns that two random distortions of one digit
    (turned, scaled, sheared, shifted, strokes thickened or thinned) belong together. 80 k-means clusters per domain.
-2. The lambda = 2 recipe of scripts/train_cyclegan.py (one downsampling, 4 blocks, noise 0.3 before F, identity
-   0.5 lambda, batch 8, 3,000 steps). At steps 2,000 and 2,500 the 160 clusters are grouped into 10: a graph links
+2. A CycleGAN as in scripts/train_cyclegan.py with the shipped bottleneck (two downsamplings) but 4 residual blocks,
+   noise 0.3 on G's output before F, lambda = 2, identity 0.5 lambda, batch 8, 2,700 steps (``--down 1 --steps
+   3000``: the lambda = 2 recipe). At 2/3 and 5/6 of the steps the 160 clusters are grouped into 10: a graph links
    each handwritten cluster to the typeset clusters its digits are translated into by G (and back through F), and
-   each cluster to its 3 nearest clusters in its own domain (weight 2 x the mean cross link); spectral clustering.
-3. From step 2,000 each generator's loss also has a cross-entropy (weight 1): G(a), in the typeset features, must lie
-   nearest the mean feature of a's group among the typeset digits (temperature 0.1); F(b) likewise.
+   each cluster to its 3 nearest clusters in its own domain (weight 2 x the mean cross link); the graph's spectral
+   embedding is split into 10 groups of equal size (the digits' classes are about equally frequent) by k-means
+   whose assignments are a Sinkhorn transport plan (``--unbalanced``: sklearn's spectral clustering, groups of any
+   size, as in the first runs).
+3. From the first grouping on, each generator's loss also has a cross-entropy (weight 1): G(a), in the typeset
+   features, must lie nearest the mean feature of a's group among the typeset digits (temperature 0.1); F(b) likewise.
 
 Scores the two generators as scripts/train_cyclegan.py does (held-out digits, the shipped frozen classifiers) and
 prints the time of all three parts. Uses the shipped classifiers in notebooks/checkpoints/:
 
-    python scripts/cyclegan_groups.py --seed 0 --threads 2      # about 8.5 minutes on a 2-core laptop
+    python scripts/cyclegan_groups.py --seed 0 --threads 2      # about 9 minutes on a 2-core laptop
     python scripts/cyclegan_groups.py --seed 0 --threads 2 --lam 0   # the same without the cycle loss
 """
 from __future__ import annotations
@@ -25,9 +29,11 @@ import json
 import math
 import time
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.cluster import KMeans, SpectralClustering
+from sklearn.manifold import spectral_embedding
 from torch import Tensor, nn
 
 import train_cyclegan as T
@@ -37,7 +43,7 @@ from utils.cyclegan import cycle_loss, identity_loss, lsgan_discriminator_loss, 
 
 K, GROUPS, NEIGHBOURS, BETA, TAU, MU = 80, 10, 3, 2.0, 0.1, 1.0
 SIMCLR_STEPS, SIMCLR_BATCH, SIMCLR_TAU = 300, 256, 0.2
-GROUP_FROM, GROUP_EVERY, LAMBDA = 2000, 500, 2.0
+DOWN, BLOCKS, STEPS, LAMBDA = 2, 4, 2700, 2.0  # groups formed at 2/3 and 5/6 of the steps (1,800 and 2,250)
 
 
 def distort(x: Tensor) -> Tensor:
@@ -89,6 +95,31 @@ def features(enc: nn.Module, x: Tensor) -> Tensor:
     return F.normalize(enc(x), dim=1)
 
 
+def balanced_kmeans(x: np.ndarray, weight: np.ndarray, k: int, seed: int, restarts: int = 10, iters: int = 50,
+                    eps: float = 0.05) -> np.ndarray:
+    """Rows x (n, d) of weights (n,) into k groups of equal weight: k-means whose soft assignments are Sinkhorn's
+    transport plan to k equal bins (entropy eps x the mean squared norm); the cheapest of ``restarts``; (n,) ints."""
+    rng = np.random.default_rng(seed)
+    a, b = weight / weight.sum(), np.full(k, 1.0 / k)
+    temp = eps * (x ** 2).sum(1).mean()
+    best_cost, best = np.inf, np.zeros(len(x), dtype=int)
+    for _ in range(restarts):
+        centres = x[rng.choice(len(x), k, replace=False, p=a)]
+        for _ in range(iters):
+            dist = ((x[:, None, :] - centres[None]) ** 2).sum(-1)
+            kernel = np.exp(-(dist - dist.min(1, keepdims=True)) / temp)
+            u, v = np.ones(len(x)), np.ones(k)
+            for _ in range(200):  # Sinkhorn: rows sum to a, columns to b
+                u = a / (kernel @ v + 1e-30)
+                v = b / (kernel.T @ u + 1e-30)
+            plan = u[:, None] * kernel * v[None]
+            centres = (plan.T @ x) / (plan.sum(0)[:, None] + 1e-30)
+        cost = (plan * dist).sum()
+        if cost < best_cost:
+            best_cost, best = cost, plan.argmax(1)
+    return best
+
+
 def knn_graph(centres: Tensor, k: int = NEIGHBOURS) -> Tensor:
     """A symmetric 0/1 adjacency (C, C) linking each of C centres to its k most similar (cosine)."""
     c = F.normalize(centres, dim=1)
@@ -101,8 +132,10 @@ def knn_graph(centres: Tensor, k: int = NEIGHBOURS) -> Tensor:
 class Groups:
     """Clusters per domain and their grouping into GROUPS groups through the two generators."""
 
-    def __init__(self, enc_a: nn.Module, feat_a: Tensor, enc_b: nn.Module, feat_b: Tensor, seed: int) -> None:
+    def __init__(self, enc_a: nn.Module, feat_a: Tensor, enc_b: nn.Module, feat_b: Tensor, seed: int,
+                 balanced: bool = True) -> None:
         self.enc = {"a": enc_a, "b": enc_b}
+        self.balanced = balanced
         self.feat = {"a": feat_a, "b": feat_b}
         self.seed = seed
         self.label, self.centre = {}, {}
@@ -130,7 +163,13 @@ class Groups:
         w[:K, K:], w[K:, :K] = cross, cross.t()
         mean_w = cross.sum() / (cross > 0).sum()
         w[:K, :K], w[K:, K:] = BETA * mean_w * knn_graph(self.centre["a"]), BETA * mean_w * knn_graph(self.centre["b"])
-        grp = SpectralClustering(GROUPS, affinity="precomputed", random_state=self.seed).fit_predict(w.numpy() + 1e-3)
+        if self.balanced:  # spectral embedding, then groups of equal size (the digits' classes are about as frequent)
+            emb = spectral_embedding(w.numpy() + 1e-3, n_components=GROUPS, drop_first=False, random_state=self.seed)
+            sizes = torch.cat([torch.bincount(self.label[d], minlength=K) for d in ("a", "b")]).double().numpy()
+            grp = balanced_kmeans(emb / np.linalg.norm(emb, axis=1, keepdims=True), sizes, GROUPS, self.seed)
+        else:
+            grp = SpectralClustering(GROUPS, affinity="precomputed",
+                                     random_state=self.seed).fit_predict(w.numpy() + 1e-3)
         grp = torch.tensor(grp).long()
         self.group = {"a": grp[:K], "b": grp[K:]}
         for d in ("a", "b"):
@@ -186,6 +225,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (2: the whole of a 2-core laptop)")
     parser.add_argument("--lam", type=float, default=LAMBDA, help="cycle weight (0: the ablation)")
+    parser.add_argument("--down", type=int, default=DOWN, help="generator downsamplings (1: the lambda = 2 recipe's)")
+    parser.add_argument("--blocks", type=int, default=BLOCKS, help="generator residual blocks")
+    parser.add_argument("--steps", type=int, default=STEPS, help="training steps (3000: the lambda = 2 recipe's)")
+    parser.add_argument("--unbalanced", action="store_true",
+                        help="split the clusters by plain spectral clustering, groups of any size (the first runs)")
     args = parser.parse_args()
     sets = T.domains()
     train_a, train_b = sets["train_a"].tensors[0], sets["train_b"].tensors[0]
@@ -193,36 +237,38 @@ def main() -> int:
     utils.seed_everything(args.seed, threads=args.threads)
     enc_a, feat_a = simclr(train_a)
     enc_b, feat_b = simclr(train_b)
-    groups = Groups(enc_a, feat_a, enc_b, feat_b, args.seed)
+    groups = Groups(enc_a, feat_a, enc_b, feat_b, args.seed, balanced=not args.unbalanced)
     print(f"features and clusters: {time.perf_counter() - start:.0f} s")
     utils.seed_everything(args.seed, threads=args.threads)
-    nets = T.networks(T.BLOCKS_74, T.DOWN_74)
+    nets = T.networks(args.blocks, args.down)
     for net in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b):
         net.train()
     sample_a, sample_b = cyclegan.image_sampler(sets["train_a"], args.seed), cyclegan.image_sampler(sets["train_b"],
                                                                                                   args.seed + 1)
     opt_g = torch.optim.Adam(nets.generators(), lr=T.LR, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(nets.discriminators(), lr=T.LR, betas=(0.5, 0.999))
-    decay = cyclegan.linear_decay(T.STEPS, T.STEPS // 2)
+    decay = cyclegan.linear_decay(args.steps, args.steps // 2)
+    group_from, group_every = 2 * args.steps // 3, args.steps // 6
     schedules = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
     pool_a, pool_b = cyclegan.ImagePool(T.POOL, args.seed), cyclegan.ImagePool(T.POOL, args.seed + 1)
     train_start = time.perf_counter()
-    for i in utils.settings.progress(range(1, T.STEPS + 1), desc="grouped CycleGAN", unit="step"):
+    for i in utils.settings.progress(range(1, args.steps + 1), desc="grouped CycleGAN", unit="step"):
         step(nets, opt_g, opt_d, sample_a(T.BATCH), sample_b(T.BATCH), pool_a, pool_b, args.lam,
              groups if groups.group else None)  # the group loss once the first groups exist
         for schedule in schedules:
             schedule.step()
-        if i >= GROUP_FROM and (i - GROUP_FROM) % GROUP_EVERY == 0 and i < T.STEPS:
+        if i >= group_from and (i - group_from) % group_every == 0 and i < args.steps:
             groups.regroup(nets.g_ab, nets.g_ba, train_a, train_b)  # translate() leaves the nets in training mode
             acc = group_accuracy(groups, sets["train_a"].tensors[1], sets["train_b"].tensors[1])
             print(f"step {i}: groups formed; {acc:.1%} of the training scans are in their class's group (scoring only)")
-    train.report_time("grouped CycleGAN", T.STEPS, train_start, torch.device("cpu"))
+    train.report_time("grouped CycleGAN", args.steps, train_start, torch.device("cpu"))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     utils.seed_everything(T.SEED, threads=args.threads)
     scores = T.score(nets.g_ab, nets.g_ba, sets, T.load_classifiers())
     out = {k: round(v, 4) for k, v in scores.items() if isinstance(v, float)}
-    print(json.dumps({"seed": args.seed, "lam": args.lam, "threads": args.threads, **out,
-                      "wall_seconds": round(wall), "cpu_seconds": round(cpu)}))
+    setup = {"seed": args.seed, "lam": args.lam, "down": args.down, "blocks": args.blocks, "steps": args.steps,
+             "balanced": not args.unbalanced, "threads": args.threads}
+    print(json.dumps({**setup, **out, "wall_seconds": round(wall), "cpu_seconds": round(cpu)}))
     return 0
 
 
