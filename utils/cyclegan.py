@@ -173,12 +173,14 @@ class CycleGAN:
 
 def cyclegan_step(nets: CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, real_a: Tensor,
                   real_b: Tensor, pool_a: ImagePool, pool_b: ImagePool, lambda_cycle: float = 10.0,
-                  lambda_identity: float = 0.5, cycle_noise: float = 0.0) -> dict[str, Tensor]:
+                  lambda_identity: float = 0.5, cycle_noise: float = 0.0,
+                  extra_loss: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor] | None = None) -> dict[str, Tensor]:
     """One CycleGAN step on unpaired batches a (N, C_a, H, W) and b (N, C_b, H, W): both generators, then both
     discriminators (on images from the pools). The identity loss weighs ``lambda_identity * lambda_cycle``, as in
     the paper's code, so ``lambda_cycle=0`` leaves the adversarial losses alone (the no-cycle ablation).
     ``cycle_noise`` > 0 adds Gaussian noise of that standard deviation to ``g_ab(a)`` before ``g_ba`` brings it back
     (A -> B -> A only), so a round trip cannot rely on faint hidden patterns (Chu et al., 2017).
+    ``extra_loss(real_a, fake_b, real_b, fake_a)``, if given, is one more term of the generators' loss (a scalar).
     Returns detached scalar tensors ``d_a``, ``d_b``, ``g_gan``, ``cycle`` (logged even when it is not trained) and
     ``identity`` (call ``float`` only when logging: no GPU sync per step)."""
     fake_b, fake_a = nets.g_ab(real_a), nets.g_ba(real_b)
@@ -198,6 +200,8 @@ def cyclegan_step(nets: CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.opt
     if lambda_identity > 0 and lambda_cycle > 0:
         idt = identity_loss(real_a, nets.g_ba(real_a), real_b, nets.g_ab(real_b))
         loss_g = loss_g + lambda_identity * lambda_cycle * idt
+    if extra_loss is not None:
+        loss_g = loss_g + extra_loss(real_a, fake_b, real_b, fake_a)
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
@@ -263,6 +267,7 @@ def train_cyclegan(
     lambda_identity: float = 0.5,
     pool_size: int = 50,
     cycle_noise: float = 0.0,
+    extra_loss: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor] | None = None,
     decay_from: int | None = None,
     log_every: int = 25,
     callback: Callable[[int, CycleGAN], None] | None = None,
@@ -274,8 +279,8 @@ def train_cyclegan(
     """Train the four networks with :func:`cyclegan_step` for ``steps`` steps on unpaired batches from ``data_a``
     and ``data_b`` (see :func:`image_sampler`): Adam (lr 2e-4, betas (0.5, 0.999)), the learning rate constant until
     ``decay_from`` (default: half way) and then linearly down to 0, a history pool of ``pool_size`` images per
-    discriminator, ``cycle_noise`` as in :func:`cyclegan_step`. ``callback(step, nets)`` runs before training and
-    every ``callback_every`` steps.
+    discriminator, ``cycle_noise`` and ``extra_loss`` as in :func:`cyclegan_step`. ``callback(step, nets)`` runs
+    before training and every ``callback_every`` steps.
     Prints steps, wall time and ms/step; returns the logged losses."""
     validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
@@ -302,7 +307,7 @@ def train_cyclegan(
     bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
     for step in bar:
         logs = cyclegan_step(nets, opt_g, opt_d, sample_a(batch_size).to(dev), sample_b(batch_size).to(dev),
-                             pool_a, pool_b, lambda_cycle, lambda_identity, cycle_noise)
+                             pool_a, pool_b, lambda_cycle, lambda_identity, cycle_noise, extra_loss)
         for key in keys:
             sums[key] = sums[key] + logs[key]
         if step % log_every == 0 or step == steps:
