@@ -9,7 +9,8 @@ No labels are used to train; they only score. In three parts (utils.groups), all
    noise 0.3 on G's output before F, lambda = 2, identity 0.5 lambda, batch 8, 2,700 steps (``--down 1 --steps
    3000``: the lambda = 2 recipe). At 2/3 and 5/6 of the steps the 160 clusters are grouped into 10: a graph links
    each handwritten cluster to the typeset clusters its digits are translated into by G (and back through F), and
-   each cluster to its 3 nearest clusters in its own domain (weight 2 x the mean cross link); the graph's spectral
+   each cluster to its 3 nearest clusters in its own domain (weight 8 x the mean cross link among the handwritten
+   clusters, 1 x among the typeset ones, whose neighbours are less often the same digit); the graph's spectral
    embedding is split into 10 groups of equal size (the digits' classes are about equally frequent) by k-means
    whose assignments are a Sinkhorn transport plan (``--unbalanced``: sklearn's spectral clustering, groups of any
    size, as in the first runs).
@@ -45,7 +46,9 @@ SETUP = ("the sets, discriminators, batch, optimiser, schedule and pools of scri
          f"resnet_generator(width {T.G_WIDTH}, {BLOCKS} blocks, {DOWN} downsamplings), noise {T.NOISE_74} on G's "
          f"output before F, lambda {LAMBDA:g} (or 0), identity {T.LAMBDA_ID:g} lambda, {STEPS} steps; SimCLR "
          f"({grouping.SIMCLR_STEPS} steps of batch {grouping.SIMCLR_BATCH}), {grouping.CLUSTERS} clusters per "
-         f"domain, {grouping.GROUPS} equal groups formed at 2/3 and 5/6 of the steps, group loss weight 1; "
+         f"domain, {grouping.NEIGHBOURS} neighbours within a domain weighted {grouping.BETA['a']:g} (A) and "
+         f"{grouping.BETA['b']:g} (B) x the mean cross link, {grouping.GROUPS} equal groups formed at 2/3 and 5/6 of "
+         "the steps, group loss weight 1; "
          "wall and CPU seconds cover SimCLR, clustering and training, not scoring")
 
 

@@ -43,6 +43,24 @@ def test_knn_graph_is_symmetric_and_links_nearest():
     assert adj[0, 1] == 1 and adj[2, 3] == 1 and adj[0, 2] == 0
 
 
+def test_cluster_graph_weights_each_domain_by_its_own_beta(monkeypatch):
+    k = G.NEIGHBOURS + 2
+    cross = torch.zeros(k, k)
+    cross[0, 0], cross[1, 0] = 3.0, 1.0  # votes between the domains; mean nonzero vote 2
+    centres = torch.randn(k, 5, generator=torch.Generator().manual_seed(0))
+    w = G.cluster_graph(cross, centres, centres)
+    assert torch.equal(w, w.t()) and torch.equal(w[:k, k:], cross)
+    assert torch.allclose(w[:k, :k], 2 * G.BETA["a"] * G.knn_graph(centres))
+    assert torch.allclose(w[k:, k:], 2 * G.BETA["b"] * G.knn_graph(centres))
+    monkeypatch.setattr(G, "BETA", {"a": 3.0, "b": 0.0})  # A's neighbours trusted, B's ignored
+    w = G.cluster_graph(cross, centres, centres)
+    assert set(w[:k, :k].unique().tolist()) == {0.0, 6.0} and w[k:, k:].abs().sum() == 0
+    with pytest.raises(ValueError, match="K, K"):
+        G.cluster_graph(cross, centres[:-1], centres)
+    with pytest.raises(ValueError, match="more centres"):
+        G.knn_graph(centres[:2])
+
+
 def test_distort_keeps_shape_and_range_and_varies():
     torch.manual_seed(0)
     x = data.digits(16, "train").tensors[0][:32]

@@ -14,7 +14,9 @@ from torch import Tensor, nn
 
 from . import cyclegan, settings, validate
 
-CLUSTERS, GROUPS, NEIGHBOURS, BETA, TAU = 80, 10, 3, 2.0, 0.1  # per domain; groups; links within a domain
+CLUSTERS, GROUPS, NEIGHBOURS, TAU = 80, 10, 3, 0.1  # per domain; groups; links within a domain
+BETA = {"a": 8.0, "b": 1.0}  # weight of the links within each domain, x the mean cross link: A's neighbours are
+# more often the same digit than B's (82-84 % against 74 % of the links at step 1,800, seeds 5 and 0)
 SIMCLR_STEPS, SIMCLR_BATCH, SIMCLR_TAU = 300, 256, 0.2
 
 
@@ -99,11 +101,28 @@ def balanced_kmeans(x: np.ndarray, weight: np.ndarray, k: int, seed: int, restar
 
 def knn_graph(centres: Tensor, k: int = NEIGHBOURS) -> Tensor:
     """A symmetric 0/1 adjacency (C, C) linking each of C centres (C, D) to its k most similar (cosine)."""
+    if not 0 < k < len(centres):
+        raise ValueError(f"need more centres than neighbours: {len(centres)} centres, k={k}")
     c = F.normalize(centres, dim=1)
     sim = c @ c.t()
     sim.fill_diagonal_(-9)
     adj = torch.zeros_like(sim).scatter_(1, sim.topk(k, dim=1).indices, 1.0)
     return ((adj + adj.t()) > 0).float()
+
+
+def cluster_graph(cross: Tensor, centres_a: Tensor, centres_b: Tensor) -> Tensor:
+    """The (2K, 2K) weights over A's then B's K clusters: ``cross`` (K, K) votes between the domains, and within
+    each domain its centres (K, D) linked to their NEIGHBOURS nearest, weight BETA[domain] x the mean nonzero vote."""
+    k = len(cross)
+    if cross.shape != (k, k) or len(centres_a) != k or len(centres_b) != k:
+        raise ValueError(f"cross must be (K, K) and both centres (K, D), got {tuple(cross.shape)}, "
+                         f"{tuple(centres_a.shape)}, {tuple(centres_b.shape)}")
+    w = torch.zeros(2 * k, 2 * k)
+    w[:k, k:], w[k:, :k] = cross, cross.t()
+    mean_w = cross.sum() / (cross > 0).sum().clamp(min=1)
+    w[:k, :k] = BETA["a"] * mean_w * knn_graph(centres_a)
+    w[k:, k:] = BETA["b"] * mean_w * knn_graph(centres_b)
+    return w
 
 
 class Groups:
@@ -138,7 +157,7 @@ class Groups:
     def regroup(self, g_ab: nn.Module, g_ba: nn.Module) -> None:
         """Group the 2K clusters through a graph: cross links count G's and F's translations of the images (cluster of
         the input, cluster of the output), links within a domain join each centre to its NEIGHBOURS nearest
-        (weight BETA x the mean cross link). Its spectral embedding is split into equal groups by
+        (weight BETA[domain] x the mean cross link). Its spectral embedding is split into equal groups by
         :func:`balanced_kmeans` (``balanced=False``: sklearn's spectral clustering, groups of any size). Recomputes
         each group's mean feature in both domains."""
         k, dev = self.k, self.centre["a"].device
@@ -148,11 +167,7 @@ class Groups:
         cross = torch.zeros(k, k)
         cross.index_put_((self.label["a"], to_b), torch.ones(len(to_b)), accumulate=True)
         cross.index_put_((to_a, self.label["b"]), torch.ones(len(to_a)), accumulate=True)
-        w = torch.zeros(2 * k, 2 * k)
-        w[:k, k:], w[k:, :k] = cross, cross.t()
-        mean_w = cross.sum() / (cross > 0).sum()
-        w[:k, :k] = BETA * mean_w * knn_graph(self.centre["a"].cpu())
-        w[k:, k:] = BETA * mean_w * knn_graph(self.centre["b"].cpu())
+        w = cluster_graph(cross, self.centre["a"].cpu(), self.centre["b"].cpu())
         if self.balanced:  # the digits' classes are about equally frequent
             emb = spectral_embedding(w.numpy() + 1e-3, n_components=self.n_groups, drop_first=False,
                                      random_state=self.seed)
