@@ -21,10 +21,11 @@ their SHA256SUMS lines, and notebooks/data/cyclegan_results.json:
     python scripts/train_cyclegan.py --stage score        #  then the scores
     python scripts/train_cyclegan.py --stage seed --seed 1  # both rows again with another seed, scores only
 
-The weight of the cycle loss, swept on the 74 % recipe (one downsampling, 4 blocks, noise 0.3 on G's output before F),
-one process per lambda (run two at once on two cores), then gathered into notebooks/data/cyclegan_lambda.json:
+The weight of the cycle loss, swept with the same recipe (only lambda changes; the identity loss stays 0.5 lambda),
+one process per lambda and seed (run two at once on two cores), then gathered into notebooks/data/cyclegan_lambda.json
+together with the lambda = 10 and lambda = 0 rows above (the same training, already scored):
 
-    python scripts/train_cyclegan.py --stage lambda --lam 3    # and --lam 0, 1, 2, 5, 10, 20 ...; --seed as above
+    python scripts/train_cyclegan.py --stage lambda --lam 3 --seed 0   # and --lam 0.3, 1, 30; --seed 1
     python scripts/train_cyclegan.py --stage lambda-table
 """
 from __future__ import annotations
@@ -53,7 +54,6 @@ BATCH, STEPS, LR, LAMBDA, LAMBDA_ID, POOL, SEED = 8, 3000, 2e-4, 10.0, 0.5, 50, 
 TYPESET_TRAIN, TYPESET_TEST, TYPESET_CLS = (2000, 10), (500, 11), (3000, 12)  # (n, seed) of each typeset set
 CLS_EPOCHS = {"handwritten": 15, "typeset": 5}
 MODELS = {"cycle": LAMBDA, "nocycle": 0.0}
-DOWN_74, BLOCKS_74, NOISE_74 = 1, 4, 0.3  # notebook 07's "74 % recipe" (its table of runs); noise before F
 LAMBDA_OUT = ROOT / "notebooks" / "data" / "cyclegan_lambda.json"
 LABELS = {"cycle": "with the cycle loss", "nocycle": "without the cycle loss"}
 
@@ -67,10 +67,10 @@ def domains() -> dict[str, torch.utils.data.TensorDataset]:
     }
 
 
-def networks(blocks: int = G_BLOCKS, down: int = G_DOWN) -> cyclegan.CycleGAN:
+def networks() -> cyclegan.CycleGAN:
     """A fresh CycleGAN with the recipe's sizes (seed first for reproducible weights)."""
-    return cyclegan.CycleGAN(cyclegan.resnet_generator(1, 1, G_WIDTH, blocks, down),
-                             cyclegan.resnet_generator(1, 1, G_WIDTH, blocks, down),
+    return cyclegan.CycleGAN(cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
+                             cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
                              cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS),
                              cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS))
 
@@ -93,22 +93,28 @@ def classifiers_stage(threads: int) -> None:
     (WORK / "classifiers.json").write_text(json.dumps(log, indent=1))
 
 
-def train_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
-    """Train one row with the shared recipe; seed SEED is shipped (float16), other seeds stay in WORK."""
+def train_row(lam: float, seed: int, steps: int, threads: int, desc: str, folder: Path, name: str) -> dict:
+    """Train the recipe with cycle weight ``lam`` from ``seed``; save both generators (float16) as
+    folder/cyclegan_{name}_{ab,ba}.pt and return the training log."""
     sets = domains()
     utils.seed_everything(seed, threads=threads)
     nets = networks()
     cpu = time.process_time()
     history = cyclegan.train_cyclegan(nets, sets["train_a"], sets["train_b"], steps, BATCH, LR,
-                                      lambda_cycle=MODELS[name], lambda_identity=LAMBDA_ID, pool_size=POOL,
-                                      log_every=50, seed=seed, device=torch.device("cpu"), desc=LABELS[name])
+                                      lambda_cycle=lam, lambda_identity=LAMBDA_ID, pool_size=POOL,
+                                      log_every=50, seed=seed, device=torch.device("cpu"), desc=desc)
     cpu = time.process_time() - cpu
-    folder = CKPT if seed == SEED else WORK / f"seed{seed}"
     train.save_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder)
     train.save_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder)
-    log = {"train_seconds": history.seconds, "train_cpu_seconds": cpu, "steps": steps,
-           "machine": utils.settings.machine(), "history": {k: getattr(history, k) for k in
-                                                            ("step", "d_a", "d_b", "g_gan", "cycle", "identity", "lr")}}
+    return {"train_seconds": history.seconds, "train_cpu_seconds": cpu, "steps": steps,
+            "machine": utils.settings.machine(), "history": {k: getattr(history, k) for k in
+                                                             ("step", "d_a", "d_b", "g_gan", "cycle", "identity", "lr")}}
+
+
+def train_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
+    """Train one row with the shared recipe; seed SEED is shipped (float16), other seeds stay in WORK."""
+    folder = CKPT if seed == SEED else WORK / f"seed{seed}"
+    log = train_row(MODELS[name], seed, steps, threads, LABELS[name], folder, name)
     (WORK / f"seed{seed}").mkdir(parents=True, exist_ok=True)
     (WORK / f"seed{seed}" / f"{name}.json").write_text(json.dumps(log, indent=1))
 
@@ -197,35 +203,39 @@ def seed_stage(seed: int, steps: int, threads: int, command: str) -> None:
 
 
 def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) -> None:
-    """Train the 74 % recipe with cycle weight ``lam`` (identity 0.5 lam, as always), score it, keep the row in WORK."""
-    sets = domains()
-    utils.seed_everything(seed, threads=threads)
-    nets = networks(BLOCKS_74, DOWN_74)
-    cpu = time.process_time()
-    history = cyclegan.train_cyclegan(nets, sets["train_a"], sets["train_b"], steps, BATCH, LR, lambda_cycle=lam,
-                                      lambda_identity=LAMBDA_ID, pool_size=POOL, cycle_noise=NOISE_74,
-                                      log_every=50, seed=seed, device=torch.device("cpu"), desc=f"lambda {lam:g}")
-    cpu = time.process_time() - cpu
+    """Train the recipe with cycle weight ``lam`` (identity 0.5 lam, as always), score the saved float16 generators
+    as the shipped ones are scored, and keep the row in WORK."""
+    folder = WORK / "lambda" / f"lambda{lam:g}_seed{seed}_steps{steps}"
+    log = train_row(lam, seed, steps, threads, f"lambda {lam:g}", folder, "run")
     utils.seed_everything(SEED, threads=threads)
-    row = {"lambda": lam, "seed": seed, "steps": steps, **score(nets.g_ab, nets.g_ba, sets, load_classifiers()),
-           "train_seconds": history.seconds, "train_cpu_seconds": cpu, "threads": threads,
-           "machine": utils.settings.machine(), "command": command}
+    nets = networks()
+    g_ab = train.load_checkpoint(nets.g_ab, "cyclegan_run_ab.pt", folder)
+    g_ba = train.load_checkpoint(nets.g_ba, "cyclegan_run_ba.pt", folder)
+    row = {"lambda": lam, "seed": seed, "steps": steps, **score(g_ab, g_ba, domains(), load_classifiers()),
+           "train_seconds": log["train_seconds"], "train_cpu_seconds": log["train_cpu_seconds"], "threads": threads,
+           "machine": log["machine"], "command": command}
     print({k: v for k, v in row.items() if k.startswith(("keep", "train"))})
-    (WORK / "lambda").mkdir(parents=True, exist_ok=True)
-    (WORK / "lambda" / f"lambda{lam:g}_seed{seed}_steps{steps}.json").write_text(json.dumps(row, indent=1))
+    (folder.parent / f"{folder.name}.json").write_text(json.dumps(row, indent=1))
 
 
 def lambda_table_stage() -> None:
-    """Gather the lambda rows from WORK into notebooks/data/cyclegan_lambda.json, sorted by lambda and seed."""
-    rows = sorted((json.loads(p.read_text()) for p in (WORK / "lambda").glob("*.json")),
-                  key=lambda r: (r["steps"], r["lambda"], r["seed"]))
+    """Gather the lambda rows from WORK and the shipped rows (lambda 10 and 0, every seed of cyclegan_results.json)
+    into notebooks/data/cyclegan_lambda.json, sorted by lambda and seed."""
+    rows = {(r["lambda"], r["seed"], r["steps"]): r
+            for r in (json.loads(p.read_text()) for p in (WORK / "lambda").glob("*.json"))}
     if not rows:
         raise SystemExit(f"no lambda rows in {WORK / 'lambda'}: run --stage lambda --lam X first")
-    out = {"setup": (f"the 74 % recipe: resnet_generator(width {G_WIDTH}, {BLOCKS_74} blocks, "
-                     f"{DOWN_74} downsampling), noise {NOISE_74} on g_ab(a) before g_ba, "
-                     f"cyclegan_discriminator(width {D_WIDTH}, {D_LAYERS} layers), batch {BATCH}, Adam lr {LR}, "
-                     f"identity weight {LAMBDA_ID:g} lambda, pool {POOL}; scored as cyclegan_results.json"),
-           "rows": rows}
+    shipped = json.loads(OUT.read_text())
+    seeds = {str(SEED): {"command": shipped["command"], "scores": shipped["scores"]}, **shipped.get("other_seeds", {})}
+    for seed, entry in seeds.items():
+        for name, lam in MODELS.items():
+            key = (lam, int(seed), shipped["steps"][name])
+            rows.setdefault(key, {"lambda": lam, "seed": int(seed), "steps": key[2], **entry["scores"][name],
+                                  "command": entry["command"]})
+    out = {"setup": (f"the recipe of cyclegan_results.json with cycle weight lambda (identity weight "
+                     f"{LAMBDA_ID:g} lambda); lambda 10 and 0 are its two shipped rows and their other seeds; "
+                     f"scored as cyclegan_results.json"),
+           "rows": [rows[k] for k in sorted(rows)]}
     LAMBDA_OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {len(rows)} rows to {LAMBDA_OUT}")
 

@@ -228,26 +228,16 @@ CASES["07: the full CycleGAN swapped for the one trained without the cycle loss"
     "notebooks/07_cyclegan.ipynb", "fake_a = {name: cyclegan.translate(g_ba, x_b)",
     "generators['cycle'] = generators['nocycle']\n"
     "fake_b['cycle'], fake_a['cycle'] = fake_b['nocycle'], fake_a['nocycle']",
-    "assert full[\"keep A→B\"] >= 0.55")
+    "assert full[key] > none[key] + 0.3")
 CASES["07: a confusion matrix with its rows and columns swapped"] = (
     "notebooks/07_cyclegan.ipynb", "fake_a = {name: cyclegan.translate(g_ba, x_b)",
     "_confusion = segment.confusion_matrix\n"
     "segment.confusion_matrix = lambda pred_ids, true_ids, n_classes: _confusion(true_ids, pred_ids, n_classes)",
     "assert conf.sum(1).tolist() == torch.bincount(y_a, minlength=10).tolist()")
-CASES["07: the raw readings of other digits (off by one)"] = (
-    "notebooks/07_cyclegan.ipynb", "raw = metrics.classify(cls_b, x_a)",
-    "raw = raw.roll(1)",
-    "assert same > chance.max()")
 CASES["07: the B → A confusion matrix with its rows and columns swapped"] = (
     "notebooks/07_cyclegan.ipynb", "conf_ba = segment.confusion_matrix(",
     "conf_ba = conf_ba.T.contiguous()",
     "assert back_ji > 2 * other")
-CASES["07: a round trip read without F (the reader sees G's typeset digit)"] = (
-    "notebooks/07_cyclegan.ipynb", "def round_trip_readings",
-    "def round_trip_readings(sigma, generator):\n"
-    "    sent = fake_b['cycle'] + sigma * torch.randn(fake_b['cycle'].shape, generator=generator)\n"
-    "    return metrics.classify(cls_a, sent.clamp(-1, 1))",
-    "assert changed_home > 0.6")
 CASES["08: a Gram matrix without the transpose (positions x positions)"] = (
     "notebooks/08_perceptual_loss_and_style_transfer.ipynb", "def gram_matrix",
     "def gram_matrix(features, normalize='chw'):\n"

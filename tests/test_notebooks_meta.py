@@ -54,7 +54,8 @@ def test_course_notebook_shape(path):
     assert any("assert " in source(c) for c in cs if c["cell_type"] == "code"), "at least one check"
 
 
-WIDGETS = {"03_mode_collapse.ipynb": "ModeCollapseExplorer(", "08_perceptual_loss_and_style_transfer.ipynb": "GramExplorer("}
+WIDGETS = {"03_mode_collapse.ipynb": "ModeCollapseExplorer(", "07_cyclegan.ipynb": "CycleExplorer(",
+           "08_perceptual_loss_and_style_transfer.ipynb": "GramExplorer("}
 
 
 @pytest.mark.parametrize("name", WIDGETS)

@@ -4,8 +4,7 @@ One module per concept: ``settings`` (quick mode, seeds, device, timing), ``data
 ``losses``, ``train``, ``metrics``, ``viz`` and ``checks`` (the exercises' automatic checks); imported on demand
 (``from utils import widgets``): ``widgets``, ``remedies`` (mode-collapse remedies, notebook 03), ``facades``
 (procedural label-map/photo pairs), ``pix2pix`` (U-Net, PatchGAN, the pix2pix losses and loop, notebook 05),
-``segment`` (the FCN-score analogue, 05), ``superres`` (06), ``cyclegan`` (07), ``groups``
-(digits grouped without labels, one more CycleGAN loss, 07), ``perceptual`` (the VGG loss network,
+``segment`` (the FCN-score analogue, 05), ``superres`` (06), ``cyclegan`` (07), ``perceptual`` (the VGG loss network,
 Gram matrices, optimisation-based style transfer, 08), ``faststyle`` (Johnson et al.'s transformation network, 09),
 and notebook 10's applications: ``deepfake`` (face generators and a detector), ``deid`` (a face recogniser and
 de-identification against it), ``passcode`` (passcode-conditioned anonymisation) and ``video`` (procedural videos,

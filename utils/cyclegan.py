@@ -173,14 +173,10 @@ class CycleGAN:
 
 def cyclegan_step(nets: CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, real_a: Tensor,
                   real_b: Tensor, pool_a: ImagePool, pool_b: ImagePool, lambda_cycle: float = 10.0,
-                  lambda_identity: float = 0.5, cycle_noise: float = 0.0,
-                  extra_loss: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor] | None = None) -> dict[str, Tensor]:
+                  lambda_identity: float = 0.5) -> dict[str, Tensor]:
     """One CycleGAN step on unpaired batches a (N, C_a, H, W) and b (N, C_b, H, W): both generators, then both
     discriminators (on images from the pools). The identity loss weighs ``lambda_identity * lambda_cycle``, as in
     the paper's code, so ``lambda_cycle=0`` leaves the adversarial losses alone (the no-cycle ablation).
-    ``cycle_noise`` > 0 adds Gaussian noise of that standard deviation to ``g_ab(a)`` before ``g_ba`` brings it back
-    (A -> B -> A only), so a round trip cannot rely on faint hidden patterns (Chu et al., 2017).
-    ``extra_loss(real_a, fake_b, real_b, fake_a)``, if given, is one more term of the generators' loss (a scalar).
     Returns detached scalar tensors ``d_a``, ``d_b``, ``g_gan``, ``cycle`` (logged even when it is not trained) and
     ``identity`` (call ``float`` only when logging: no GPU sync per step)."""
     fake_b, fake_a = nets.g_ab(real_a), nets.g_ba(real_b)
@@ -189,19 +185,16 @@ def cyclegan_step(nets: CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.opt
         d.requires_grad_(False)
     gan = lsgan_generator_loss(nets.d_b(fake_b)) + lsgan_generator_loss(nets.d_a(fake_a))
     loss_g = gan
-    sent_b = fake_b + cycle_noise * torch.randn_like(fake_b) if cycle_noise > 0 else fake_b
     if lambda_cycle > 0:
-        cyc = cycle_loss(real_a, nets.g_ba(sent_b), real_b, nets.g_ab(fake_a))
+        cyc = cycle_loss(real_a, nets.g_ba(fake_b), real_b, nets.g_ab(fake_a))
         loss_g = loss_g + lambda_cycle * cyc
     else:
         with torch.no_grad():
-            cyc = cycle_loss(real_a, nets.g_ba(sent_b), real_b, nets.g_ab(fake_a))
+            cyc = cycle_loss(real_a, nets.g_ba(fake_b), real_b, nets.g_ab(fake_a))
     idt = torch.zeros((), device=real_a.device)
     if lambda_identity > 0 and lambda_cycle > 0:
         idt = identity_loss(real_a, nets.g_ba(real_a), real_b, nets.g_ab(real_b))
         loss_g = loss_g + lambda_identity * lambda_cycle * idt
-    if extra_loss is not None:
-        loss_g = loss_g + extra_loss(real_a, fake_b, real_b, fake_a)
     opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     opt_g.step()
@@ -266,8 +259,6 @@ def train_cyclegan(
     lambda_cycle: float = 10.0,
     lambda_identity: float = 0.5,
     pool_size: int = 50,
-    cycle_noise: float = 0.0,
-    extra_loss: Callable[[Tensor, Tensor, Tensor, Tensor], Tensor] | None = None,
     decay_from: int | None = None,
     log_every: int = 25,
     callback: Callable[[int, CycleGAN], None] | None = None,
@@ -279,15 +270,15 @@ def train_cyclegan(
     """Train the four networks with :func:`cyclegan_step` for ``steps`` steps on unpaired batches from ``data_a``
     and ``data_b`` (see :func:`image_sampler`): Adam (lr 2e-4, betas (0.5, 0.999)), the learning rate constant until
     ``decay_from`` (default: half way) and then linearly down to 0, a history pool of ``pool_size`` images per
-    discriminator, ``cycle_noise`` and ``extra_loss`` as in :func:`cyclegan_step`. ``callback(step, nets)`` runs
+    discriminator, the loss weights as in :func:`cyclegan_step`. ``callback(step, nets)`` runs
     before training and every ``callback_every`` steps.
     Prints steps, wall time and ms/step; returns the logged losses."""
     validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
     validate.positive_int(log_every, "log_every")
-    if lambda_cycle < 0 or lambda_identity < 0 or cycle_noise < 0:
-        raise ValueError(f"the loss weights and the noise must be >= 0, got lambda_cycle={lambda_cycle}, "
-                         f"lambda_identity={lambda_identity}, cycle_noise={cycle_noise}")
+    if lambda_cycle < 0 or lambda_identity < 0:
+        raise ValueError(f"the loss weights must be >= 0, got lambda_cycle={lambda_cycle}, "
+                         f"lambda_identity={lambda_identity}")
     sample_a, sample_b = image_sampler(data_a, seed), image_sampler(data_b, seed + 1)
     dev = device or settings.device()
     nets.to(dev)
@@ -307,7 +298,7 @@ def train_cyclegan(
     bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
     for step in bar:
         logs = cyclegan_step(nets, opt_g, opt_d, sample_a(batch_size).to(dev), sample_b(batch_size).to(dev),
-                             pool_a, pool_b, lambda_cycle, lambda_identity, cycle_noise, extra_loss)
+                             pool_a, pool_b, lambda_cycle, lambda_identity)
         for key in keys:
             sums[key] = sums[key] + logs[key]
         if step % log_every == 0 or step == steps:
