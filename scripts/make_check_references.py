@@ -5,7 +5,7 @@
     python scripts/make_check_references.py --check  # exit 1 if the stored file differs from what utils computes now
 
 The inputs are drawn once from a fixed seed and stored with the outputs (see
-utils.checks.perceptual_reference_values), so the checks never depend on a machine's random numbers.
+utils.course.checks.perceptual_reference_values), so the checks never depend on a machine's random numbers.
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from utils import checks  # noqa: E402
+from utils.course import checks  # noqa: E402
 
 
 def differences() -> list[str]:

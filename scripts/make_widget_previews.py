@@ -48,7 +48,7 @@ def widget_png(notebook: Path, marker: str, setup: str = "") -> bytes:
     ``setup`` to choose what it shows, and return its figure as a PNG (at ``DPI``, small enough for git)."""
     nb = nbformat.read(notebook, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source)
-    show = ("from IPython.display import Image\nfrom utils.widgets import figure_png\n"
+    show = ("from IPython.display import Image\nfrom utils.course.widgets import figure_png\n"
             f"Image(figure_png(explorer.figure(), dpi={DPI}))")
     nb.cells = nb.cells[: at + 1] + [nbformat.v4.new_code_cell(setup + "\n" + show)]
     NotebookClient(nb, timeout=3600, kernel_name="python3",

@@ -40,6 +40,7 @@ import torch
 
 import utils
 from utils import cyclegan, data, metrics, models, train
+from utils.course import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "notebooks" / "checkpoints"
@@ -85,7 +86,7 @@ def classifiers_stage(threads: int) -> None:
         net = models.DigitClassifier(size=SIZE)
         start = time.perf_counter()
         train.train_classifier(net, train_set, epochs=CLS_EPOCHS[name], device=torch.device("cpu"), desc=name)
-        train.save_checkpoint(net, f"digits_{name}_classifier.pt", CKPT)
+        checkpoints.save_checkpoint(net, f"digits_{name}_classifier.pt", CKPT)
         acc = metrics.classifier_accuracy(net, *test_set.tensors)
         log[name] = {"held_out_accuracy": acc, "train_seconds": time.perf_counter() - start}
         print(f"{name} classifier: held-out accuracy {acc:.4f}")
@@ -104,8 +105,8 @@ def train_row(lam: float, seed: int, steps: int, threads: int, desc: str, folder
                                       lambda_cycle=lam, lambda_identity=LAMBDA_ID, pool_size=POOL,
                                       log_every=50, seed=seed, device=torch.device("cpu"), desc=desc)
     cpu = time.process_time() - cpu
-    train.save_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder)
-    train.save_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder)
+    checkpoints.save_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder)
+    checkpoints.save_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder)
     return {"train_seconds": history.seconds, "train_cpu_seconds": cpu, "steps": steps,
             "machine": utils.settings.machine(), "history": {k: getattr(history, k) for k in
                                                              ("step", "d_a", "d_b", "g_gan", "cycle", "identity", "lr")}}
@@ -121,7 +122,7 @@ def train_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
 
 def load_classifiers() -> dict[str, torch.nn.Module]:
     """The two frozen classifiers, as shipped."""
-    return {name: train.load_checkpoint(models.DigitClassifier(size=SIZE), f"digits_{name}_classifier.pt", CKPT).eval()
+    return {name: checkpoints.load_checkpoint(models.DigitClassifier(size=SIZE), f"digits_{name}_classifier.pt", CKPT).eval()
             for name in ("handwritten", "typeset")}
 
 
@@ -145,8 +146,8 @@ def score(g_ab: torch.nn.Module, g_ba: torch.nn.Module, sets: dict, cls: dict) -
 def load_generators(name: str, folder: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
     """A row's two generators from their checkpoints (SHA-256 checked)."""
     nets = networks()
-    return (train.load_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder),
-            train.load_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder))
+    return (checkpoints.load_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder),
+            checkpoints.load_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder))
 
 
 def score_stage(threads: int, command: str) -> None:
@@ -209,8 +210,8 @@ def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) 
     log = train_row(lam, seed, steps, threads, f"lambda {lam:g}", folder, "run")
     utils.seed_everything(SEED, threads=threads)
     nets = networks()
-    g_ab = train.load_checkpoint(nets.g_ab, "cyclegan_run_ab.pt", folder)
-    g_ba = train.load_checkpoint(nets.g_ba, "cyclegan_run_ba.pt", folder)
+    g_ab = checkpoints.load_checkpoint(nets.g_ab, "cyclegan_run_ab.pt", folder)
+    g_ba = checkpoints.load_checkpoint(nets.g_ba, "cyclegan_run_ba.pt", folder)
     row = {"lambda": lam, "seed": seed, "steps": steps, **score(g_ab, g_ba, domains(), load_classifiers()),
            "train_seconds": log["train_seconds"], "train_cpu_seconds": log["train_cpu_seconds"], "threads": threads,
            "machine": log["machine"], "command": command}

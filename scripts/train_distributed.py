@@ -16,7 +16,7 @@ the end; ``--resume`` continues from it at the step it saved, with the batches, 
 uninterrupted run would have had (each step's random seed depends only on the seed, the step and the rank).
 
 Data: offline by default (procedural facades; photos <-> painterly crops; crops of the bundled photos), or the real
-sets once downloaded (``--data facades``, ``--data horse2zebra``, ``--data monet2photo``; see utils.download).
+sets once downloaded (``--data facades``, ``--data horse2zebra``, ``--data monet2photo``; see utils.data.download).
 The defaults are the papers': pix2pix U-Net 256 + 70x70 PatchGAN with batch norm and lambda 100; CycleGAN 9-block
 ResNet generators, instance norm, LSGAN, pools of 50, lambda 10 and identity 0.5, linear decay over the second half;
 Johnson et al.'s network with a VGG16 loss network (ImageNet weights when cached, else random: see utils.perceptual).
@@ -34,7 +34,9 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from utils import cyclegan, data, distributed, download, facades, fast, faststyle, perceptual, pix2pix
+from utils import cyclegan, data, faststyle, perceptual, pix2pix
+from utils.data import download, facades
+from utils.scale import distributed, fast
 
 MODELS = ("pix2pix", "cyclegan", "faststyle")
 DATA = {"pix2pix": ("procedural", "facades"), "cyclegan": ("procedural", "horse2zebra", "monet2photo"),

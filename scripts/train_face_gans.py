@@ -19,6 +19,7 @@ import torch
 
 import utils
 from utils import data, deepfake, train
+from utils.course import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "notebooks" / "data" / "face_gans.json"
@@ -41,7 +42,7 @@ def main() -> None:
         results["generators"][name] = {"family": family, "seed": seed, "seconds": round(history.seconds, 1),
                                        "d_loss": round(history.d_loss[-1], 4), "g_loss": round(history.g_loss[-1], 4)}
         if not args.dry_run:
-            train.save_checkpoint(generator, name)
+            checkpoints.save_checkpoint(generator, name)
     if not args.dry_run:
         OUT.write_text(json.dumps(results, indent=1) + "\n")
     print(json.dumps(results, indent=1))

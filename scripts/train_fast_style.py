@@ -27,6 +27,7 @@ import torch
 
 import utils
 from utils import data, faststyle, perceptual, train
+from utils.course import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "notebooks" / "checkpoints"
@@ -61,8 +62,8 @@ def main() -> None:
     # The perceptual loss on the unseen photos at 256 px, with the weights as saved (float16 -> float32).
     test = torch.stack([data.bundled_image(p, TEST_SIZE) for p in faststyle.TEST_PHOTOS])
     if not args.dry_run:
-        path = train.save_checkpoint(net, NAME, CKPT)
-        net = train.load_checkpoint(faststyle.TransformNet(WIDTH, BLOCKS), NAME, CKPT)
+        path = checkpoints.save_checkpoint(net, NAME, CKPT)
+        net = checkpoints.load_checkpoint(faststyle.TransformNet(WIDTH, BLOCKS), NAME, CKPT)
     out = faststyle.stylize(net, test)
     with torch.no_grad():
         grams = perceptual.style_targets(loss_net, style)

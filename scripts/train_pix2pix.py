@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train notebook 05's checkpoints and reproduce the pix2pix paper's loss ablation on procedural facades.
 
-First the FCN-score analogue: a small segmentation net (utils.segment) trained on real (procedural) photos -> labels,
+First the FCN-score analogue: a small segmentation net (utils.fcn_score) trained on real (procedural) photos -> labels,
 then frozen and saved; it is fixed before any generator is compared and never tuned afterwards. Then four generators,
 each with the same recipe, data and number of steps, differing only in the loss (the rows of the paper's Table 1):
 
@@ -34,7 +34,9 @@ from pathlib import Path
 import torch
 
 import utils
-from utils import facades, pix2pix, segment, train
+from utils import fcn_score, pix2pix, train
+from utils.course import checkpoints
+from utils.data import facades
 
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "notebooks" / "checkpoints"
@@ -57,12 +59,12 @@ LABELS = {"l1": "L1", "cgan": "cGAN", "l1_cgan": "L1+cGAN", "l1_gan": "L1+GAN"}
 
 def save_half(module: torch.nn.Module, path: Path) -> None:
     """Save a float16 state dict as ``path`` and record its SHA-256 in that folder's SHA256SUMS."""
-    train.save_checkpoint(module, path.name, path.parent)
+    checkpoints.save_checkpoint(module, path.name, path.parent)
 
 
 def load_half(module: torch.nn.Module, path: Path) -> torch.nn.Module:
     """Load a checkpoint written by :func:`save_half` into ``module`` (float32 again), its SHA-256 checked."""
-    return train.load_checkpoint(module, path.name, path.parent)
+    return checkpoints.load_checkpoint(module, path.name, path.parent)
 
 
 def machine(threads: int) -> str:
@@ -74,13 +76,13 @@ def train_segmenter_stage(threads: int) -> None:
     """Train the scorer on real photos -> labels, freeze it (save), and log its accuracy on held-out real photos."""
     _, photos, labels = facades.facades_pairs(N_SEG, SIZE, seed=SEG_SEED).tensors
     utils.seed_everything(SEED, threads=threads)
-    net = segment.segmenter(facades.N_CLASSES, SEG_WIDTH)
+    net = fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH)
     start, cpu = time.perf_counter(), time.process_time()
-    losses = segment.train_segmenter(net, photos, labels, SEG_EPOCHS, SEG_BATCH, SEG_LR, torch.device("cpu"))
+    losses = fcn_score.train_segmenter(net, photos, labels, SEG_EPOCHS, SEG_BATCH, SEG_LR, torch.device("cpu"))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     save_half(net, CKPT / "segmenter.pt")
     _, test_photos, test_labels = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
-    real = segment.score_photos(load_half(segment.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt"),
+    real = fcn_score.score_photos(load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt"),
                                 test_photos, test_labels, facades.N_CLASSES)
     print(f"segmenter frozen: real held-out photos {real}")
     log = {"train_seconds": seconds, "train_cpu_seconds": cpu, "epoch_losses": losses, "real_scores": real,
@@ -120,12 +122,12 @@ def seed_stage(seed: int, steps: int, threads: int, command: str) -> None:
         train_generator_stage(name, steps, threads, seed)
     utils.seed_everything(SEED, threads=threads)
     labels_img, photos, ids = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
-    seg = load_half(segment.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
+    seg = load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
     rows = {}
     for name in MODELS:
         G = load_half(generator(name)[0], WORK / f"seed{seed}" / f"pix2pix_{name}.pt")
         fake = evaluate(G, labels_img, photos)
-        rows[name] = {**segment.score_photos(seg, fake, ids, facades.N_CLASSES),
+        rows[name] = {**fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
                       "l1_error": float((fake - photos).abs().mean()),
                       "train_seconds": json.loads((WORK / f"seed{seed}/{name}.json").read_text())["train_seconds"]}
         print(f"seed {seed} {LABELS[name]:8s} {rows[name]}")
@@ -146,14 +148,14 @@ def score_stage(threads: int, command: str) -> None:
     """Load every shipped checkpoint back (SHA-256 checked), score it on held-out facades and write the JSON."""
     utils.seed_everything(SEED, threads=threads)
     labels_img, photos, ids = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
-    seg = load_half(segment.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
+    seg = load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
     seg_log = json.loads((WORK / "segmenter.json").read_text())
-    rows = {"ground_truth": {**segment.score_photos(seg, photos, ids, facades.N_CLASSES), "l1_error": 0.0}}
+    rows = {"ground_truth": {**fcn_score.score_photos(seg, photos, ids, facades.N_CLASSES), "l1_error": 0.0}}
     runs = {}
     for name in MODELS:
         G = load_half(generator(name)[0], CKPT / f"pix2pix_{name}.pt")
         fake = evaluate(G, labels_img, photos)
-        rows[name] = {**segment.score_photos(seg, fake, ids, facades.N_CLASSES),
+        rows[name] = {**fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
                       "l1_error": float((fake - photos).abs().mean())}
         runs[name] = json.loads((WORK / f"{name}.json").read_text())
         print(f"{LABELS[name]:8s} {rows[name]} | {runs[name]['train_seconds']:.0f} s of training")

@@ -1,11 +1,11 @@
-"""python -m utils.bench runs on the CPU (small sizes) and prints a table of images per second, plain vs fast."""
+"""python -m utils.scale.bench runs on the CPU (small sizes) and prints a table of images per second, plain vs fast."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from utils import bench
+from utils.scale import bench
 
 
 def test_bench_smoke_on_cpu(tmp_path, capsys):
@@ -81,7 +81,7 @@ def test_the_gpu_script_runs_end_to_end_on_a_cpu(tmp_path):
     import sys
     from pathlib import Path
 
-    root = Path(bench.__file__).resolve().parents[1]
+    root = Path(bench.__file__).resolve().parents[2]
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "BENCH_ARGS": "--device cpu --size 32 --width 8", "CONFIGS": "pix2pix:2", "STEPS": "1", "WARMUP": "0",
            "CURVE_STEPS": "2"}

@@ -5,7 +5,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import checks, losses, metrics
+from utils import losses, metrics
+from utils.course import checks
 
 
 def reference_coverage(samples, modes, std):
@@ -824,8 +825,8 @@ def test_stored_perceptual_reference_matches_utils_and_is_packaged():
         assert f.shape[1] != f.shape[2] * f.shape[3], layer
     assert len(set(stored["style"]["layer_weights"].values())) == 3  # unequal weights: forgetting them shows
     assert checks.PERCEPTUAL_REFERENCE.parent.parent == Path(checks.__file__).parent
-    config = tomllib.loads((Path(checks.__file__).parents[1] / "pyproject.toml").read_text())
-    assert "reference/*.json" in config["tool"]["setuptools"]["package-data"]["utils"]
+    config = tomllib.loads((Path(checks.__file__).parents[3] / "pyproject.toml").read_text())
+    assert "reference/*.json" in config["tool"]["setuptools"]["package-data"]["utils.course.checks"]
 
 
 def test_missing_perceptual_reference_says_how_to_regenerate(tmp_path):

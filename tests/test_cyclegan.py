@@ -6,6 +6,7 @@ import torch
 from torch import nn
 
 from utils import cyclegan as cg
+from utils.course import checkpoints
 from utils import data, pix2pix, train
 
 
@@ -179,26 +180,26 @@ def test_translate_batches_and_restores_mode():
 
 def test_checkpoint_round_trip_and_tamper(tmp_path):
     g = cg.resnet_generator(1, 1, width=4, n_blocks=1, n_down=1)
-    train.save_checkpoint(g, "g.pt", tmp_path)
-    train.save_checkpoint(g, "g2.pt", tmp_path)
-    train.save_checkpoint(g, "g.pt", tmp_path)  # saving again replaces its line, keeps the other
+    checkpoints.save_checkpoint(g, "g.pt", tmp_path)
+    checkpoints.save_checkpoint(g, "g2.pt", tmp_path)
+    checkpoints.save_checkpoint(g, "g.pt", tmp_path)  # saving again replaces its line, keeps the other
     lines = (tmp_path / "SHA256SUMS").read_text().splitlines()
     assert sorted(line.split()[1] for line in lines) == ["g.pt", "g2.pt"]
-    h = train.load_checkpoint(cg.resnet_generator(1, 1, width=4, n_blocks=1, n_down=1), "g.pt", str(tmp_path))
+    h = checkpoints.load_checkpoint(cg.resnet_generator(1, 1, width=4, n_blocks=1, n_down=1), "g.pt", str(tmp_path))
     for p, q in zip(g.parameters(), h.parameters()):
         assert torch.allclose(p, q, atol=1e-3)  # float16 on disk
     blob = bytearray((tmp_path / "g.pt").read_bytes())
     blob[-10] ^= 1
     (tmp_path / "g.pt").write_bytes(bytes(blob))
     with pytest.raises(ValueError, match="altered"):
-        train.verify_checkpoint("g.pt", tmp_path)
+        checkpoints.verify_checkpoint("g.pt", tmp_path)
     with pytest.raises(ValueError, match="not listed"):
-        train.verify_checkpoint("other.pt", tmp_path)
+        checkpoints.verify_checkpoint("other.pt", tmp_path)
     (tmp_path / "g2.pt").unlink()
     with pytest.raises(FileNotFoundError, match="missing"):
-        train.verify_checkpoint("g2.pt", tmp_path)
+        checkpoints.verify_checkpoint("g2.pt", tmp_path)
     with pytest.raises(FileNotFoundError, match="SHA256SUMS is missing"):
-        train.verify_checkpoint("g.pt", tmp_path / "elsewhere")
+        checkpoints.verify_checkpoint("g.pt", tmp_path / "elsewhere")
 
 
 def test_typeset_digits():

@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils import data, deepfake, deid, models, train
+from utils import data, deepfake, deidentify, models, train
+from utils.course import checkpoints
 
 
 def test_high_pass_removes_flat_images_and_keeps_detail():
@@ -64,8 +65,8 @@ def test_train_detector_learns_an_easy_difference_and_scores_it():
                                       batch_size=16, lr=2e-3, log_every=10)
     assert history.step == [10, 20, 30] and history.loss[-1] < 0.3 and not det.training
     gen = torch.Generator().manual_seed(1)
-    fake = deid.augment_faces(torch.full((8, 1, 32, 32), -0.9), gen)
-    acc = deepfake.detection_accuracy(det, deid.augment_faces(data.face_images(32, "test"), gen), fake)
+    fake = deidentify.augment_faces(torch.full((8, 1, 32, 32), -0.9), gen)
+    acc = deepfake.detection_accuracy(det, deidentify.augment_faces(data.face_images(32, "test"), gen), fake)
     assert acc["fake"] == 1.0 and acc["real"] == 1.0 and acc["overall"] == 1.0
 
 
@@ -88,7 +89,7 @@ def test_detection_accuracy_counts_each_side():
 def test_shipped_face_generators_load_and_differ():
     outs = {}
     for name, (family, _) in deepfake.FACE_GANS.items():
-        net = train.load_checkpoint(deepfake.face_generator(family), name)
+        net = checkpoints.load_checkpoint(deepfake.face_generator(family), name)
         outs[name] = deepfake.sample_fakes(net, 8, deepfake.FACE_Z, seed=0)
         assert outs[name].shape == (8, 1, 32, 32) and outs[name].std() > 0.1
     a, b = outs["face_gan_dcgan.pt"], outs["face_gan_dcgan_seed1.pt"]

@@ -9,8 +9,9 @@ import torch
 from torch import Tensor, nn
 
 import utils
-from utils import data, download, metrics, models, train
-from utils.download import DatasetUnavailableError
+from utils import data, metrics, models, train
+from utils.data import download
+from utils.data.download import DatasetUnavailableError
 
 CPU = torch.device("cpu")
 

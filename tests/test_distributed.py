@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from utils import distributed
+from utils.scale import distributed
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_distributed.py"

@@ -1,4 +1,4 @@
-"""utils.download without the network: fixture archives in tmp_path, served by file:// and a loopback HTTP server."""
+"""utils.data.download without the network: fixture archives in tmp_path, served by file:// and a loopback HTTP server."""
 from __future__ import annotations
 
 import gzip
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from utils import download
-from utils.download import Dataset, DatasetUnavailableError, fetch
+from utils.data import download
+from utils.data.download import Dataset, DatasetUnavailableError, fetch
 
 MEMBERS = ("toy/train/", "toy/val/")
 OFFLINE = "the toy offline default of this test"

@@ -1,11 +1,11 @@
-"""utils.facades: the procedural CMP-style facades (label maps, photos, label images, perspective jitter)."""
+"""utils.data.facades: the procedural CMP-style facades (label maps, photos, label images, perspective jitter)."""
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from utils import download, facades
-from utils.facades import BACKGROUND, FACADE, WINDOW
+from utils.data import download, facades
+from utils.data.facades import BACKGROUND, FACADE, WINDOW
 
 
 @pytest.fixture(scope="module")
@@ -130,4 +130,4 @@ def test_bad_input():
 
 
 def test_facades_download_names_this_offline_default():
-    assert "utils.facades.facades_pairs" in download.REGISTRY["facades"].offline_default
+    assert "utils.data.facades.facades_pairs" in download.REGISTRY["facades"].offline_default

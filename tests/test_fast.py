@@ -1,4 +1,4 @@
-"""The fast path (utils.fast) learns what the plain path learns: same losses over a few steps on the CPU."""
+"""The fast path (utils.scale.fast) learns what the plain path learns: same losses over a few steps on the CPU."""
 from __future__ import annotations
 
 import copy
@@ -6,7 +6,8 @@ import copy
 import pytest
 import torch
 
-from utils import cyclegan, fast, faststyle, perceptual, pix2pix
+from utils import cyclegan, faststyle, perceptual, pix2pix
+from utils.scale import fast
 
 STEPS = 3
 SIZE = 32

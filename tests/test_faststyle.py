@@ -6,6 +6,7 @@ from torch import nn
 
 import utils
 from utils import faststyle, perceptual, train
+from utils.course import checkpoints
 
 LAYERS = ("relu1_2", "relu2_2")  # a shallow loss network keeps the training tests fast
 
@@ -143,9 +144,9 @@ def test_checkpoint_round_trip(tmp_path):
         if isinstance(m, nn.InstanceNorm2d):
             nn.init.uniform_(m.weight, 0.5, 1.5)
             nn.init.uniform_(m.bias, -0.2, 0.2)
-    path = train.save_checkpoint(net, "faststyle_test.pt", tmp_path)
+    path = checkpoints.save_checkpoint(net, "faststyle_test.pt", tmp_path)
     assert path.stat().st_size < 5e6
-    back = train.load_checkpoint(faststyle.TransformNet(8, 2), "faststyle_test.pt", tmp_path)
+    back = checkpoints.load_checkpoint(faststyle.TransformNet(8, 2), "faststyle_test.pt", tmp_path)
     x = torch.rand(1, 3, 32, 32) * 2 - 1
     assert torch.allclose(faststyle.stylize(net, x), faststyle.stylize(back, x), atol=2e-2)
 
@@ -161,9 +162,9 @@ def test_shipped_checkpoint_and_its_results_file():
     assert recipe["style_layers"] == list(faststyle.STYLE_LAYERS) and recipe["content_layer"] == faststyle.CONTENT_LAYER
     assert not set(recipe["train_photos"]) & set(recipe["test_photos"])
     assert stored["training_seconds"] <= 40 * 60 and stored["machine"]["threads"] == 1
-    path = train.verify_checkpoint(stored["checkpoint"])  # the SHA-256 line matches
+    path = checkpoints.verify_checkpoint(stored["checkpoint"])  # the SHA-256 line matches
     assert path.stat().st_size < 5e6 and path.stat().st_size == stored["checkpoint_bytes"]
-    net = train.load_checkpoint(faststyle.TransformNet(recipe["width"], recipe["n_blocks"]), stored["checkpoint"])
+    net = checkpoints.load_checkpoint(faststyle.TransformNet(recipe["width"], recipe["n_blocks"]), stored["checkpoint"])
     photo = utils.data.bundled_image(faststyle.TEST_PHOTOS[0], 128).unsqueeze(0)
     out = faststyle.stylize(net, photo)
     assert out.shape == photo.shape and (out - photo).abs().mean() > 0.1  # it changes the photo ...

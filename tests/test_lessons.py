@@ -1,7 +1,7 @@
 """lessons/ is generated from solutions/ (one source), and a lesson fails only at its blanks.
 
 * drift: regenerating every lesson from its solution must reproduce the committed lesson byte for byte;
-* shape: every exercise is followed by a check cell that calls ``utils.checks``;
+* shape: every exercise is followed by a check cell that calls ``utils.course.checks``;
 * behaviour: a lesson executes cleanly up to its first exercise, and every error it raises is the blanks'
   ``NotImplementedError`` (nbval's NBVAL_RAISES_EXCEPTION cannot show this: it passes when nothing is raised).
   Solutions are executed by nbval in the same test run.

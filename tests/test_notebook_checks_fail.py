@@ -231,11 +231,11 @@ CASES["07: the full CycleGAN swapped for the one trained without the cycle loss"
     "assert full[key] > none[key] + 0.3")
 CASES["07: a confusion matrix with its rows and columns swapped"] = (
     "notebooks/07_cyclegan.ipynb", "fake_a = {name: cyclegan.translate(g_ba, x_b)",
-    "_confusion = segment.confusion_matrix\n"
-    "segment.confusion_matrix = lambda pred_ids, true_ids, n_classes: _confusion(true_ids, pred_ids, n_classes)",
+    "_confusion = fcn_score.confusion_matrix\n"
+    "fcn_score.confusion_matrix = lambda pred_ids, true_ids, n_classes: _confusion(true_ids, pred_ids, n_classes)",
     "assert conf.sum(1).tolist() == torch.bincount(y_a, minlength=10).tolist()")
 CASES["07: the B → A confusion matrix with its rows and columns swapped"] = (
-    "notebooks/07_cyclegan.ipynb", "conf_ba = segment.confusion_matrix(",
+    "notebooks/07_cyclegan.ipynb", "conf_ba = fcn_score.confusion_matrix(",
     "conf_ba = conf_ba.T.contiguous()",
     "assert back_ji > 2 * other")
 CASES["08: a Gram matrix without the transpose (positions x positions)"] = (
@@ -272,8 +272,8 @@ CASES["10: detectors whose optimiser does not move"] = (
     "deepfake.train_detector = lambda *args, **kwargs: _train_detector(*args, **{**kwargs, 'lr': 0.0})",
     "assert best_seen >= pick(")
 CASES["10: de-identification that returns the faces unchanged"] = (
-    "notebooks/10_applications.ipynb", "rec_history = deid.train_recogniser",
-    "deid.deidentify = lambda net, faces, **kwargs: faces.clone()",
+    "notebooks/10_applications.ipynb", "rec_history = deidentify.train_recogniser",
+    "deidentify.deidentify = lambda net, faces, **kwargs: faces.clone()",
     "assert match_after <= pick(")
 CASES["10: a passcode generator trained blind to its passcode"] = (
     "notebooks/10_applications.ipynb", "pc_library = passcode.passcode_losses(",

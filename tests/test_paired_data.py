@@ -4,7 +4,8 @@ import pytest
 import torch
 from PIL import Image
 
-from utils import data, facades
+from utils import data
+from utils.data import facades
 
 
 def test_edges_to_photo_pairs():

@@ -8,8 +8,9 @@ import urllib.request
 from pathlib import Path
 
 
-from utils import environment, train
-from utils.environment import Check
+from utils import train
+from utils.course import environment
+from utils.course.environment import Check
 
 ROOT = Path(__file__).resolve().parents[1]
 START = ROOT / "notebooks" / "00_start_here.ipynb"
@@ -121,7 +122,7 @@ def test_the_widgets_frontend_is_found_only_with_its_labextension(tmp_path):
 
 # --------------------------------------------------------------------------- downloads and weights
 def test_cached_downloads_are_found_on_disk(tmp_path):
-    from utils import download
+    from utils.data import download
 
     for member in download.REGISTRY["facades"].members:
         (tmp_path / member).mkdir(parents=True)
@@ -130,7 +131,7 @@ def test_cached_downloads_are_found_on_disk(tmp_path):
     assert checks["download: facades"].ok and checks["download: mnist"].ok
     missing = checks["download: horse2zebra"]
     assert not missing.ok and not missing.required
-    assert "utils.download.fetch('horse2zebra')" in missing.fix and "typeset_digits" in missing.detail
+    assert "utils.data.download.fetch('horse2zebra')" in missing.fix and "typeset_digits" in missing.detail
 
 
 def test_no_network_is_used(monkeypatch, tmp_path):

@@ -7,8 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
-from utils import data, download
-from utils.download import DatasetUnavailableError
+from utils import data
+from utils.data import download
+from utils.data.download import DatasetUnavailableError
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from utils import data, widgets  # noqa: E402
+from utils import data
+from utils.course import widgets  # noqa: E402
 
 
 def fake_runs():
@@ -104,7 +105,7 @@ def _cycle_models():
 
 
 def test_cycle_explorer_redraws_and_reports_cycle_errors():
-    from utils.widgets import CycleExplorer
+    from utils.course.widgets import CycleExplorer
 
     a, b = torch.rand(5, 1, 8, 8) * 2 - 1, torch.rand(3, 1, 8, 8) * 2 - 1
     models = _cycle_models()
@@ -134,7 +135,7 @@ def test_cycle_explorer_redraws_and_reports_cycle_errors():
 
 
 def test_cycle_explorer_rejects_bad_input():
-    from utils.widgets import CycleExplorer
+    from utils.course.widgets import CycleExplorer
 
     with pytest.raises(ValueError, match="models"):
         CycleExplorer({}, torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8))

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import deid, models, settings, train, validate
+from . import deidentify, models, settings, train, validate
 
 
 def upsample_generator(z_dim: int = 64, size: int = 32, channels: int = 1, width: int = 32) -> nn.Sequential:
@@ -39,7 +39,7 @@ def face_sampler(faces: Tensor, seed: int = 0) -> Callable[[int], Tensor]:
 
     def sample(n: int) -> Tensor:
         idx = torch.randint(len(faces), (n,), generator=gen)
-        return deid.augment_faces(faces[idx], gen, shift=1, noise=0.0)
+        return deidentify.augment_faces(faces[idx], gen, shift=1, noise=0.0)
 
     return sample
 
@@ -99,7 +99,7 @@ def train_detector(detector: nn.Module, real_faces: Tensor, fakes: Callable[[int
     """Train ``detector`` with ``step_fn`` (default :func:`detector_step`) on real faces (N, 1, H, W) and fakes
     from ``fakes(n) -> (n, 1, H, W)``; both go through the same random augmentation (new "photos"), so lighting and
     noise cannot give a fake away. Adam; leaves it in eval mode; returns the logged loss."""
-    deid._faces(real_faces, "real_faces")
+    deidentify._faces(real_faces, "real_faces")
     validate.positive_int(steps, "steps")
     dev = device or settings.device()
     gen = torch.Generator().manual_seed(seed)
@@ -111,8 +111,8 @@ def train_detector(detector: nn.Module, real_faces: Tensor, fakes: Callable[[int
     bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
     for step in bar:
         real = real_faces[torch.randint(len(real_faces), (batch_size,), generator=gen)]
-        real = deid.augment_faces(real, gen).to(dev)
-        fake = deid.augment_faces(fakes(batch_size).cpu(), gen).to(dev)
+        real = deidentify.augment_faces(real, gen).to(dev)
+        fake = deidentify.augment_faces(fakes(batch_size).cpu(), gen).to(dev)
         total += step_fn(detector, opt, real, fake).detach()
         if step % log_every == 0 or step == steps:
             n = step - (history.step[-1] if history.step else 0)
@@ -129,8 +129,8 @@ def train_detector(detector: nn.Module, real_faces: Tensor, fakes: Callable[[int
 def detection_accuracy(detector: nn.Module, real: Tensor, fake: Tensor) -> dict[str, float]:
     """How often the detector is right on real (N, 1, H, W) and fake (M, 1, H, W) images (logit > 0 means real):
     ``real`` (share called real), ``fake`` (share called fake) and ``overall`` (their mean, balanced)."""
-    deid._faces(real, "real")
-    deid._faces(fake, "fake")
+    deidentify._faces(real, "real")
+    deidentify._faces(fake, "fake")
     was = detector.training
     detector.eval()
     dev = next(detector.parameters()).device

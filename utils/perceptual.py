@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from . import validate
-from .download import fetch_checked
+from .data.download import fetch_checked
 
 #: torchvision's configuration letter for each architecture ("M" is a 2x2 max-pool, a number a 3x3 conv + ReLU).
 ARCHS = {"vgg16": "D", "vgg19": "E"}

@@ -230,7 +230,7 @@ def surface_view(method: str, discriminator: nn.Module, m: int = 2) -> nn.Module
 def plot_extent(mixture: data.Mixture) -> tuple[float, float, float, float]:
     """The window over which runs record D's surface: the modes plus a margin of 0.3 + 10% of their reach.
 
-    ``utils.widgets.ModeCollapseExplorer`` draws the surfaces over this same window.
+    ``utils.course.widgets.ModeCollapseExplorer`` draws the surfaces over this same window.
     """
     return mixture.extent(margin=0.3 + 0.1 * float(mixture.modes.abs().max()))
 

@@ -1,8 +1,8 @@
 """The interactive explorers work in a real JupyterLab: run a notebook in the browser, move a control, and the
 picture the widget draws changes.
 
-* notebook 03: the mode-collapse lab (``utils.widgets.ModeCollapseExplorer``): move the training-step slider;
-* notebook 08: the Gram-matrix explorer (``utils.widgets.GramExplorer``): pick another layer;
+* notebook 03: the mode-collapse lab (``utils.course.widgets.ModeCollapseExplorer``): move the training-step slider;
+* notebook 08: the Gram-matrix explorer (``utils.course.widgets.GramExplorer``): pick another layer;
 * notebook 00, the start page a learner meets first: its machine check runs clean, and JupyterLab does not ask to
   fetch news from the web (the course is offline).
 

@@ -65,7 +65,7 @@ register(Dataset(
     sha256=None,
     size=None,
     members=("facades/train/", "facades/val/", "facades/test/"),
-    offline_default="utils.facades.facades_pairs (procedural facades, notebook 05)",
+    offline_default="utils.data.facades.facades_pairs (procedural facades, notebook 05)",
 ))
 register(Dataset(
     name="horse2zebra",

@@ -1,4 +1,4 @@
-"""Training speed of the course's three image models, plain vs fast path: ``python -m utils.bench``.
+"""Training speed of the course's three image models, plain vs fast path: ``python -m utils.scale.bench``.
 
 Measures training images per second (and the peak GPU memory) on synthetic images, for
 
@@ -9,13 +9,13 @@ Measures training images per second (and the peak GPU memory) on synthetic image
 
 each for a few batch sizes, with the plain steps of the notebooks (``utils.pix2pix.pix2pix_step``,
 ``utils.cyclegan.cyclegan_step``, the loop body of ``utils.faststyle.train_fast_style``) and with the fast path's
-(``utils.fast``). A warm-up (where ``torch.compile`` compiles and cuDNN autotunes) is not timed. Beside each figure
+(``utils.scale.fast``). A warm-up (where ``torch.compile`` compiles and cuDNN autotunes) is not timed. Beside each figure
 it prints the official pix2pix/CycleGAN code's on the same hardware class, where the course has one (H200 at 256x256,
 or the course's 2-core CPU at 256x256, batch 1).
 
-    python -m utils.bench                                   # CUDA: 256x256, the batch sizes of the reference
-    python -m utils.bench --device cpu --size 256 --batches 1 --models pix2pix cyclegan
-    python -m utils.bench --device cpu --size 32 --steps 1 --warmup 1 --width 8   # the CI smoke test
+    python -m utils.scale.bench                                   # CUDA: 256x256, the batch sizes of the reference
+    python -m utils.scale.bench --device cpu --size 256 --batches 1 --models pix2pix cyclegan
+    python -m utils.scale.bench --device cpu --size 32 --steps 1 --warmup 1 --width 8   # the CI smoke test
 """
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ from typing import Callable, Sequence
 import torch
 from torch import Tensor
 
-from . import cyclegan, fast, faststyle, perceptual, pix2pix
+from .. import cyclegan, faststyle, perceptual, pix2pix
+from . import fast
 
 MODELS = ("pix2pix", "cyclegan", "faststyle")
 #: The batch sizes measured on a GPU (those of the reference figures; fast style: Johnson's 4 and a large one).
@@ -217,10 +218,10 @@ def loss_curves(steps: int, batch: int, size: int, sp: fast.Speed, device: torch
     """pix2pix's default trained ``steps`` steps on procedural facades (``pairs`` label/photo pairs, size x size,
     batches of ``batch`` in one shuffled order) by each path from one initialisation: {path: [losses of each step]}.
 
-    Each path is the step that ``python -m utils.bench`` times (:func:`pix2pix_path`), fed each batch by a copy into
+    Each path is the step that ``python -m utils.scale.bench`` times (:func:`pix2pix_path`), fed each batch by a copy into
     its tensors. The graph path's first ``fast.GRAPH_WARMUP`` steps are its warm-up calls and are not logged (None).
     """
-    from . import facades
+    from ..data import facades
 
     data = facades.facades_pairs(pairs, size=size, seed=0)
     # the whole set on the device: no copies from the host inside the loop
@@ -266,7 +267,7 @@ def curve_table(curves: dict[str, list[dict[str, float] | None]], windows: int =
 
 
 def main(argv: Sequence[str] | None = None) -> list[Result]:
-    parser = argparse.ArgumentParser(prog="python -m utils.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m utils.scale.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
@@ -274,7 +275,7 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     parser.add_argument("--batches", type=int, nargs="+", default=None,
                         help="batch sizes for every model (default: the reference's on CUDA, 1 on the CPU)")
     parser.add_argument("--paths", nargs="+", choices=PATHS, default=None,
-                        help="plain: the notebooks' step; fast: utils.fast; graph: fast + whole-step CUDA graphs "
+                        help="plain: the notebooks' step; fast: utils.scale.fast; graph: fast + whole-step CUDA graphs "
                              "(default: all three on CUDA, plain and fast on the CPU)")
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default 20 on CUDA, 3 on the CPU)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10 on CUDA, 1 on the CPU)")

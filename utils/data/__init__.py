@@ -1,7 +1,7 @@
 """Data: 2-D Gaussian mixtures, the bundled digits, and bundled photos and textures as tensors.
 
 Everything here works offline. Online datasets (facades, horse2zebra, MNIST, ...) go through
-:mod:`utils.download`, which says which of these offline defaults to use when it cannot reach the network.
+:mod:`utils.data.download`, which says which of these offline defaults to use when it cannot reach the network.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
-from . import validate
+from .. import validate
 
 
 # --------------------------------------------------------------------------- 2-D Gaussian mixtures
@@ -230,10 +230,10 @@ download.register(download.Dataset(
 
 
 def mnist(root: str | Path | None = None, size: int = 28) -> TensorDataset:
-    """MNIST's 60,000 training digits, downloaded once through ``utils.download.fetch``, as
+    """MNIST's 60,000 training digits, downloaded once through ``utils.data.download.fetch``, as
     ``(images (60000, 1, size, size) in [-1, 1], labels (60000,) int64)``.
 
-    Offline it raises ``utils.download.DatasetUnavailableError``; use :func:`digits` instead.
+    Offline it raises ``utils.data.download.DatasetUnavailableError``; use :func:`digits` instead.
     """
     validate.positive_int(size, "size")
     images = read_idx(download.fetch("mnist", root=root))
@@ -322,7 +322,7 @@ def aligned_pairs(folder: str | Path, size: int | None = 256, direction: str = "
     returns ``(inputs (N, 3, size, size), targets (N, 3, size, size))`` in [-1, 1], sorted by file name.
 
     ``direction="AtoB"`` gives (A, B), ``"BtoA"`` gives (B, A); the facades set stores the photo as A and the label
-    map as B, so label -> photo is "BtoA" (``utils.facades.decolorize`` turns its label images into class ids).
+    map as B, so label -> photo is "BtoA" (``utils.data.facades.decolorize`` turns its label images into class ids).
     ``size=None`` keeps the stored size (all images must then share it).
     """
     from PIL import Image
@@ -545,7 +545,7 @@ def _image_folder(folder: Path, size: int | None) -> Tensor:
 
 
 def unpaired_folders(root: str | Path, size: int | None = 256, split: str = "train") -> tuple[Tensor, Tensor]:
-    """A CycleGAN dataset folder (root/trainA, trainB, testA, testB, e.g. ``utils.download.fetch("monet2photo")``) as
+    """A CycleGAN dataset folder (root/trainA, trainB, testA, testB, e.g. ``utils.data.download.fetch("monet2photo")``) as
     ``(A (N_A, 3, size, size), B (N_B, 3, size, size))`` in [-1, 1], each sorted by file name; ``size=None`` keeps
     the stored size (all images of a domain must then share it)."""
     if split not in ("train", "test"):

@@ -95,7 +95,7 @@ def check_generator_loss_nonsaturating(fn: Callable[[Tensor], Tensor]) -> None:
 
 def check_mode_coverage(fn: Callable[[Tensor, Tensor, float], tuple[int, float]]) -> None:
     """Check ``fn(samples (N, 2), modes (K, 2), std) -> (modes_captured, high_quality_fraction)``."""
-    from .data import ring
+    from ...data import ring
 
     mix = ring()
     modes, std = mix.modes, mix.std
@@ -392,7 +392,7 @@ def check_gradient_penalty(fn: Callable[[torch.nn.Module, Tensor, Tensor], Tenso
 
 def check_mode_histogram_kl(fn: Callable[[Tensor, Tensor, float], float]) -> None:
     """Check ``fn(samples (N, 2), modes (K, 2), std) -> float``: KL(p || uniform) in nats of the high-quality mode histogram."""
-    from .data import ring
+    from ...data import ring
 
     mix = ring()
     modes, std = mix.modes, mix.std
@@ -903,7 +903,7 @@ def perceptual_reference_values(seed: int = PERCEPTUAL_SEED) -> dict:
     Every shape is non-square on purpose (C != H W), so F^T F cannot pass for F F^T; ``gram_square`` is square
     (C = H W) so that the transpose is caught by value too.
     """
-    from . import perceptual as P
+    from ... import perceptual as P
 
     g = torch.Generator().manual_seed(seed)
     gram_in = torch.randn(2, 3, 4, 5, generator=g)
@@ -946,7 +946,7 @@ def write_perceptual_reference(path: str | Path = PERCEPTUAL_REFERENCE) -> None:
     """(Re)write the stored reference values of the 08 checks (see :func:`perceptual_reference_values`)."""
     import json
 
-    data = {"about": "Stored reference values of utils.checks.check_gram_matrix / check_style_loss / "
+    data = {"about": "Stored reference values of utils.course.checks.check_gram_matrix / check_style_loss / "
                      "check_content_loss / check_total_variation: inputs drawn once from the seed, outputs from "
                      "utils.perceptual. Regenerate with: python scripts/make_check_references.py",
             **_to_json(perceptual_reference_values())}
@@ -1055,7 +1055,7 @@ def _style_value(fn: Callable, feats: dict, targets: dict, weights: dict) -> flo
 def check_style_loss(fn: Callable[[dict, dict, dict], Tensor]) -> None:
     """Check ``fn(feats {layer: (B, C, H, W)}, target_grams {layer: (1, C, C)}, layer_weights {layer: w}) -> scalar``:
     sum over the layers of w_l ||G(F_l) - A_l||_F^2, averaged over the batch. It calls your ``gram_matrix``."""
-    from . import perceptual as P
+    from ... import perceptual as P
 
     ref = load_perceptual_reference()
     feats, targets, weights = ref["style"]["feats"], ref["style"]["targets"], ref["style"]["layer_weights"]
@@ -1117,7 +1117,7 @@ def check_style_loss(fn: Callable[[dict, dict, dict], Tensor]) -> None:
 
 def _matches_other_norm(got: float, feat: Tensor, target: Tensor) -> bool:
     """Whether ``got`` is the one-layer distance with the features' Gram normalised by H W or not at all."""
-    from . import perceptual as P
+    from ... import perceptual as P
 
     return any(math.isclose(got, float((P.gram_matrix(feat, n) - target).square().sum()), rel_tol=1e-4)
                for n in ("hw", "none"))

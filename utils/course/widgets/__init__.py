@@ -16,8 +16,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from . import metrics, viz
-from .data import Mixture
+from ... import metrics, viz
+from ...data import Mixture
 
 FRAME_KEYS = ("step", "samples", "surface")
 
@@ -223,7 +223,7 @@ class CycleExplorer(_LiveOrStatic):
 
     def __init__(self, models: dict[str, tuple[torch.nn.Module, torch.nn.Module]], images_a: Tensor, images_b: Tensor,
                  domains: tuple[str, str] = ("A", "B"), classify: dict | None = None) -> None:
-        from .cyclegan import translate
+        from ...cyclegan import translate
 
         if not models:
             raise ValueError("models must name at least one pair of generators (g_ab, g_ba)")
@@ -346,7 +346,7 @@ class GramExplorer(_LiveOrStatic):
 
     def __init__(self, loss_net, images: dict[str, Tensor], layers: Sequence[str] | None = None,
                  synth_steps: int = 30, synth_size: int = 64) -> None:
-        from . import validate
+        from ... import validate
 
         if not images:
             raise ValueError("images is empty: give at least one {name: image (1, C, H, W)}")
@@ -407,7 +407,7 @@ class GramExplorer(_LiveOrStatic):
 
     def gram(self, image: str | None = None, layer: str | None = None) -> Tensor:
         """The Gram matrix (C_l, C_l) = F F^T / (C_l H_l W_l) of one image at one layer (default: the chosen ones)."""
-        from .perceptual import gram_matrix
+        from ...perceptual import gram_matrix
 
         image, layer = image or self.image_name.value, layer or self.layer.value
         self._check(image, layer)
@@ -442,7 +442,7 @@ class GramExplorer(_LiveOrStatic):
 
     def synthesize(self, image: str | None = None, layer: str | None = None) -> Tensor:
         """A texture (1, C, synth_size, synth_size) whose Gram at ``layer`` matches ``image``'s (cached per pair)."""
-        from .perceptual import optimise_image
+        from ...perceptual import optimise_image
 
         image, layer = image or self.image_name.value, layer or self.layer.value
         self._check(image, layer)
@@ -555,7 +555,7 @@ class StyleWeightsExplorer(_LiveOrStatic):
     def __init__(self, results: Mapping[tuple[float, float], Tensor], content: Tensor, style: Tensor) -> None:
         from itertools import product
 
-        from . import validate
+        from ... import validate
 
         if not results:
             raise ValueError("results is empty: give {(content_weight, style_weight): image (1, C, H, W)}")

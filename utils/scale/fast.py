@@ -12,7 +12,7 @@ where the device has them:
   around each network), compiled for fixed shapes (``dynamic=False``: one set of kernels per batch shape);
 * CUDA graphs of whole steps where the step allows (``cuda_graph``: a step on fixed input tensors, forward, backward
   and optimiser, captured once by :func:`graphed` and replayed: one launch instead of hundreds; used by
-  ``python -m utils.bench``, whose steps read fixed tensors; a loop copies each batch into them);
+  ``python -m utils.scale.bench``, whose steps read fixed tensors; a loop copies each batch into them);
 * fused Adam (one kernel for the whole update instead of a few per parameter);
 * cuDNN autotuning (``torch.backends.cudnn.benchmark``: the fastest convolution algorithm for each shape, found once);
 * no host-device synchronisation inside a step: the steps below return detached tensors, and the loops add them up
@@ -30,7 +30,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 import torch
 from torch import Tensor, nn
 
-from . import cyclegan, perceptual, pix2pix
+from .. import cyclegan, perceptual, pix2pix
 
 COMPILE_MODES = ("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 T = TypeVar("T")

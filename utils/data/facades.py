@@ -1,7 +1,7 @@
 """Procedural facades: CMP-style label maps (12 classes) and photo-like renderings of them, an offline CMP Facades.
 
 pix2pix's facades set pairs photos of rectified building fronts with colour images of their label maps (CMP
-Facades; online through ``utils.download.fetch("facades")`` and ``utils.data.aligned_pairs``). Offline,
+Facades; online through ``utils.data.download.fetch("facades")`` and ``utils.data.aligned_pairs``). Offline,
 :func:`facades_pairs` makes as many pairs as you like: :func:`label_map` lays out a building (floors, window
 columns, doors, shops, balconies, ...), :func:`render` paints a photo of it (palette, textures, light, shadows,
 reflections, noise) and :func:`perspective` tilts both by the same small homography. Every photo comes with its
@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import TensorDataset
 
-from . import validate
+from .. import validate
 
 #: CMP Facades' 12 classes, in CMP's order (CMP's annotation files number them 1..12; here they are 0..11).
 CLASSES = ("background", "facade", "window", "door", "cornice", "sill",

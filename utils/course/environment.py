@@ -2,7 +2,7 @@
 
 :func:`check_environment` returns one :class:`Check` per item: Python and the pinned packages, CPU threads and
 CUDA, the JupyterLab widgets frontend and the course kernel, the bundled datasets, the cached downloads of
-:mod:`utils.download`, the ImageNet VGG weights of :mod:`utils.perceptual` and the shipped checkpoints.
+:mod:`utils.data.download`, the ImageNet VGG weights of :mod:`utils.perceptual` and the shipped checkpoints.
 :func:`report` turns them into text with a fix for each problem. Nothing here downloads or opens a network
 connection, and the whole check takes a few seconds (loading the bundled images and torchvision's table of VGG
 weights is most of it).
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable
 
 #: The course folder (the checkout ``utils`` is installed from, editable).
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: The packages the learner's notebooks import: missing one is a failure (a different version only a warning).
 REQUIRED_PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "scikit-image", "scikit-learn", "ipywidgets",
                      "tqdm")
@@ -129,7 +129,7 @@ def check_cpu() -> Check:
     """CPU cores (those this process may use), and the thread count torch uses now and ``seed_everything`` sets."""
     import torch
 
-    from . import settings
+    from .. import settings
 
     cores = os.cpu_count() or 1
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
@@ -149,7 +149,7 @@ def check_cuda() -> Check:
     """Whether a CUDA GPU is available, and which device ``utils.device()`` picks; no GPU is fine (a warning)."""
     import torch
 
-    from . import settings
+    from .. import settings
 
     chosen = settings.device()
     if torch.cuda.is_available():
@@ -302,8 +302,8 @@ def check_bundled_data() -> list[Check]:
 
 
 def check_downloads(root: Path | None = None) -> list[Check]:
-    """Which datasets of ``utils.download.REGISTRY`` are in the cache, looked up on disk only (never downloaded)."""
-    from . import download
+    """Which datasets of ``utils.data.download.REGISTRY`` are in the cache, looked up on disk only (never downloaded)."""
+    from ..data import download
 
     root = download.cache_dir() if root is None else Path(root)
     env = download.CACHE_ENV
@@ -325,14 +325,14 @@ def check_downloads(root: Path | None = None) -> list[Check]:
                   else "not cached") + f"; offline the course uses {ds.offline_default}"
         checks.append(Check(f"download: {ds.name}", archive.is_file(), detail,
                             "" if archive.is_file() else
-                            f"optional. Online, utils.download.fetch({ds.name!r}) downloads it once (offline, it "
+                            f"optional. Online, utils.data.download.fetch({ds.name!r}) downloads it once (offline, it "
                             "says where to put a file downloaded by hand)", required=False))
     return checks
 
 
 def check_vgg_weights(arch: str = "vgg16") -> Check:
     """Whether torchvision's ImageNet weights for ``arch`` are in the torch hub cache (looked up, not downloaded)."""
-    from . import perceptual
+    from .. import perceptual
 
     url = perceptual.imagenet_url(arch)
     path = perceptual.weights_path(url)
@@ -349,10 +349,10 @@ def check_vgg_weights(arch: str = "vgg16") -> Check:
 
 
 def check_checkpoints(folder: Path | None = None) -> Check:
-    """Every checkpoint listed in ``folder/SHA256SUMS`` exists with its SHA-256 (``utils.train.verify_checkpoint``)."""
-    from . import train
+    """Every checkpoint listed in ``folder/SHA256SUMS`` exists with its SHA-256 (``utils.course.checkpoints.verify_checkpoint``)."""
+    from . import checkpoints
 
-    folder = train.CHECKPOINTS if folder is None else Path(folder)
+    folder = checkpoints.CHECKPOINTS if folder is None else Path(folder)
     sums = folder / "SHA256SUMS"
     fix = ("restore the shipped files from git (git checkout -- notebooks/checkpoints/), or retrain a model with "
            "the scripts/train_*.py that wrote it (see the README)")
@@ -362,7 +362,7 @@ def check_checkpoints(folder: Path | None = None) -> Check:
     failed = []
     for name in names:
         try:
-            train.verify_checkpoint(name, folder)
+            checkpoints.verify_checkpoint(name, folder)
         except (OSError, ValueError) as err:
             notebook = next((nb for prefix, nb in CHECKPOINT_NOTEBOOKS.items() if name.startswith(prefix)), None)
             failed.append(f"{name}{f' (notebook {notebook})' if notebook else ''}: {err}")
