@@ -2,6 +2,7 @@
 
 The notebook kernels that nbval starts inherit these variables.
 """
+
 import os
 
 import pytest

@@ -7,6 +7,7 @@
 The inputs are drawn once from a fixed seed and stored with the outputs (see
 utils.course.checks.perceptual_reference_values), so the checks never depend on a machine's random numbers.
 """
+
 from __future__ import annotations
 
 import argparse

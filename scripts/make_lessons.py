@@ -7,6 +7,7 @@ become a blank that raises ``NotImplementedError``; outputs are cleared. Run it 
     python scripts/make_lessons.py            # rewrite lessons/
     python scripts/make_lessons.py --check    # exit 1 if lessons/ is out of date (tests/test_lessons.py does this)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,7 +73,9 @@ def main() -> int:
         stale.append(target.relative_to(ROOT))
         if not args.check:
             target.write_text(text)
-    orphans = sorted({p.name for p in (ROOT / "lessons").glob("*.ipynb")} - {p.name for p in (ROOT / "solutions").glob("*.ipynb")})
+    orphans = sorted(
+        {p.name for p in (ROOT / "lessons").glob("*.ipynb")} - {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
+    )
     for name in stale:
         print(("out of date: " if args.check else "wrote ") + str(name))
     for name in orphans:

@@ -10,6 +10,7 @@ widget shows it. Run it after changing a widget or the cells before it:
     python scripts/make_widget_previews.py 07         # only the notebooks whose names start with 07
     python scripts/make_widget_previews.py --learner  # the learner's settings (notebook 03 trains for 18 minutes)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,12 +34,14 @@ PREVIEWS = {
         "                            key=lambda m: explorer.history('ring', m)[-1].modes_captured)\n"
         "explorer.step.value = explorer.step.options[-1]\n"
         "explorer.redraw()",
-        "03_mode_collapse_lab.png"),
+        "03_mode_collapse_lab.png",
+    ),
     "07_cyclegan.ipynb": (
         "explorer = CycleExplorer(",
         # a held-out handwritten 2 (index 2) on its round trip through both shipped models
         "explorer.index.value = 2\nexplorer.redraw()",
-        "07_cycle_explorer.png"),
+        "07_cycle_explorer.png",
+    ),
     "08_perceptual_loss_and_style_transfer.ipynb": ("explorer = GramExplorer(", "", "08_gram_explorer.png"),
 }
 
@@ -48,11 +51,14 @@ def widget_png(notebook: Path, marker: str, setup: str = "") -> bytes:
     ``setup`` to choose what it shows, and return its figure as a PNG (at ``DPI``, small enough for git)."""
     nb = nbformat.read(notebook, as_version=4)
     at = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source)
-    show = ("from IPython.display import Image\nfrom utils.course.widgets import figure_png\n"
-            f"Image(figure_png(explorer.figure(), dpi={DPI}))")
+    show = (
+        "from IPython.display import Image\nfrom utils.course.widgets import figure_png\n"
+        f"Image(figure_png(explorer.figure(), dpi={DPI}))"
+    )
     nb.cells = nb.cells[: at + 1] + [nbformat.v4.new_code_cell(setup + "\n" + show)]
-    NotebookClient(nb, timeout=3600, kernel_name="python3",
-                   resources={"metadata": {"path": str(notebook.parent)}}).execute()
+    NotebookClient(
+        nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}}
+    ).execute()
     for output in nb.cells[-1].outputs:
         if "image/png" in output.get("data", {}):
             return base64.b64decode(output["data"]["image/png"])

@@ -10,6 +10,7 @@ notebook shows beside its live run:
     python scripts/measure_digits_gan.py                      # 3 seeds, 1 CPU thread, about 10 minutes
     python scripts/measure_digits_gan.py --seeds 0 --steps 500 --out /tmp/try.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,19 @@ def run(seed: int, steps: int, threads: int) -> dict:
     D = models.ConditionalDCGANDiscriminator(10, SIZE, width=WIDTH)
     G.apply(models.dcgan_init)
     D.apply(models.dcgan_init)
-    history = train.train_gan(G, D, data.batch_sampler(train_set), steps=steps, z_dim=Z_DIM, batch_size=BATCH, lr=LR,
-                              betas=BETAS, step_fn=train.cgan_step, device=dev, desc=f"conditional GAN, seed {seed}")
+    history = train.train_gan(
+        G,
+        D,
+        data.batch_sampler(train_set),
+        steps=steps,
+        z_dim=Z_DIM,
+        batch_size=BATCH,
+        lr=LR,
+        betas=BETAS,
+        step_fn=train.cgan_step,
+        device=dev,
+        desc=f"conditional GAN, seed {seed}",
+    )
     with torch.no_grad():  # sample as G trained: in training mode, batch norm uses the statistics of this batch
         fake = G(torch.randn(len(y_train), Z_DIM), y_train)
     result = {
@@ -57,9 +69,12 @@ def run(seed: int, steps: int, threads: int) -> dict:
         "floor": floor,
         "train_seconds": history.seconds,
     }
-    print(f"seed {seed}: classifier {100 * result['classifier_accuracy']:.1f}% | class accuracy "
-          f"{100 * result['class_accuracy']:.1f}% | digits FID {result['fid']:.2f} | floor {floor:.2f} "
-          f"({result['fid'] / floor:.2f}x) | {history.seconds:.0f} s of GAN training", flush=True)
+    print(
+        f"seed {seed}: classifier {100 * result['classifier_accuracy']:.1f}% | class accuracy "
+        f"{100 * result['class_accuracy']:.1f}% | digits FID {result['fid']:.2f} | floor {floor:.2f} "
+        f"({result['fid'] / floor:.2f}x) | {history.seconds:.0f} s of GAN training",
+        flush=True,
+    )
     return result
 
 
@@ -67,21 +82,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=5000, help="GAN training steps (the notebook's learner mode)")
-    parser.add_argument("--threads", type=int, default=1, help="CPU threads (1: comparable numbers on a shared machine)")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads (1: comparable numbers on a shared machine)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "notebooks" / "data" / "digits_gan_results.json")
     args = parser.parse_args()
     runs = [run(seed, args.steps, args.threads) for seed in args.seeds]
     keys = ("classifier_accuracy", "class_accuracy", "fid", "floor", "train_seconds")
     mean = {k: statistics.fmean(r[k] for r in runs) for k in keys}
     mean["fid_over_floor"] = statistics.fmean(r["fid"] / r["floor"] for r in runs)
-    setup = (f"learner mode: {args.steps} steps, batch {BATCH}, lr {LR}, digits {SIZE}x{SIZE}, width {WIDTH}; "
-             f"CPU ({platform.processor() or platform.machine()}), {args.threads} thread(s), torch {torch.__version__}")
+    setup = (
+        f"learner mode: {args.steps} steps, batch {BATCH}, lr {LR}, digits {SIZE}x{SIZE}, width {WIDTH}; "
+        f"CPU ({platform.processor() or platform.machine()}), {args.threads} thread(s), torch {torch.__version__}"
+    )
     out = {"setup": setup, "command": "python " + " ".join(sys.argv), "runs": runs, "mean": mean}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"mean over {len(runs)} seeds: class accuracy {100 * mean['class_accuracy']:.1f}% | digits FID "
-          f"{mean['fid']:.2f} | floor {mean['floor']:.2f} | FID / floor {mean['fid_over_floor']:.2f} | "
-          f"{mean['train_seconds']:.0f} s of training\nwrote {args.out}")
+    print(
+        f"mean over {len(runs)} seeds: class accuracy {100 * mean['class_accuracy']:.1f}% | digits FID "
+        f"{mean['fid']:.2f} | floor {mean['floor']:.2f} | FID / floor {mean['fid_over_floor']:.2f} | "
+        f"{mean['train_seconds']:.0f} s of training\nwrote {args.out}"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ PSNR and sharpness (mean gradient magnitude over the truth's), beside the bicubi
     python scripts/measure_superres.py                    # 3 seeds, ~20 min on 1 CPU thread
     python scripts/measure_superres.py --seeds 0 --out /tmp/try.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,6 @@ def main() -> int:
     os.environ.setdefault("TQDM_DISABLE", "1")
     if os.environ.get("COURSE_QUICK", "0") not in ("", "0"):
         print("note: COURSE_QUICK is set, so these are quick-mode (CI) figures, not the learner-mode ones")
-    import torch
 
     import utils
     from utils import superres
@@ -41,27 +41,43 @@ def main() -> int:
     recipe = superres.recipe()
     lr_test, hr_test = superres.tiles(size=recipe["size"])
     start = time.perf_counter()
-    rows = [{"model": "bicubic", "seed": None, "seconds": 0.0,
-             **{k: round(v, 3) for k, v in superres.evaluate(superres.bicubic_upsample, lr_test, hr_test).items()}}]
+    rows = [
+        {
+            "model": "bicubic",
+            "seed": None,
+            "seconds": 0.0,
+            **{k: round(v, 3) for k, v in superres.evaluate(superres.bicubic_upsample, lr_test, hr_test).items()},
+        }
+    ]
     print(json.dumps(rows[-1]), flush=True)
     for seed in args.seeds:
         models, histories = superres.train_models(seed, recipe, threads=args.threads)
         for name, model in models.items():
             scores = superres.evaluate(model, lr_test, hr_test)
-            rows.append({"model": name, "seed": seed, "seconds": round(histories[name].seconds, 1),
-                         **{k: round(v, 3) for k, v in scores.items()}})
+            rows.append(
+                {
+                    "model": name,
+                    "seed": seed,
+                    "seconds": round(histories[name].seconds, 1),
+                    **{k: round(v, 3) for k, v in scores.items()},
+                }
+            )
             print(json.dumps(rows[-1]), flush=True)
 
     summary = {}
     for name in ["bicubic", *superres.MODELS]:
         mine = [r for r in rows if r["model"] == name]
-        summary[name] = {key: [round(statistics.mean(r[key] for r in mine), 3),
-                               round(statistics.stdev(r[key] for r in mine), 3) if len(mine) > 1 else 0.0]
-                         for key in ("psnr", "sharpness", "seconds")}
+        summary[name] = {
+            key: [
+                round(statistics.mean(r[key] for r in mine), 3),
+                round(statistics.stdev(r[key] for r in mine), 3) if len(mine) > 1 else 0.0,
+            ]
+            for key in ("psnr", "sharpness", "seconds")
+        }
     result = {
         "about": "notebook 06's measured figures: mean and standard deviation over seeds of each model's PSNR (dB) and "
-                 "sharpness (mean gradient magnitude over the truth's) on every tile of the held-out photo; "
-                 "regenerate with `python scripts/measure_superres.py`",
+        "sharpness (mean gradient magnitude over the truth's) on every tile of the held-out photo; "
+        "regenerate with `python scripts/measure_superres.py`",
         "mode": "quick (CI)" if utils.quick_mode() else "learner",
         "seeds": args.seeds,
         "held_out": superres.HELD_OUT,

@@ -7,6 +7,7 @@ output is cleared to keep the notebooks small. Run after changing such a cell:
 
     python scripts/store_checked_outputs.py notebooks/02_gan_from_scratch.ipynb
 """
+
 from __future__ import annotations
 
 import os

@@ -28,6 +28,7 @@ together with the lambda = 10 and lambda = 0 rows above (the same training, alre
     python scripts/train_cyclegan.py --stage lambda --lam 3 --seed 0   # and --lam 0.3, 1, 30; --seed 1
     python scripts/train_cyclegan.py --stage lambda-table
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,8 @@ WORK = Path("/tmp/cyclegan_runs")  # per-stage logs, gathered by the score stage
 
 # The recipe (notebook 07 trains the default model, "cycle", with the same numbers in learner mode).
 SIZE = 16
-G_WIDTH, G_BLOCKS, G_DOWN = 32, 6, 2          # resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN)
-D_WIDTH, D_LAYERS = 32, 2                     # cyclegan_discriminator(1, D_WIDTH, D_LAYERS): 34x34 patches
+G_WIDTH, G_BLOCKS, G_DOWN = 32, 6, 2  # resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN)
+D_WIDTH, D_LAYERS = 32, 2  # cyclegan_discriminator(1, D_WIDTH, D_LAYERS): 34x34 patches
 BATCH, STEPS, LR, LAMBDA, LAMBDA_ID, POOL, SEED = 8, 3000, 2e-4, 10.0, 0.5, 50, 0
 TYPESET_TRAIN, TYPESET_TEST, TYPESET_CLS = (2000, 10), (500, 11), (3000, 12)  # (n, seed) of each typeset set
 CLS_EPOCHS = {"handwritten": 15, "typeset": 5}
@@ -62,26 +63,32 @@ LABELS = {"cycle": "with the cycle loss", "nocycle": "without the cycle loss"}
 def domains() -> dict[str, torch.utils.data.TensorDataset]:
     """The course's fixed splits: CycleGAN training images, held-out test images and the classifiers' own images."""
     return {
-        "train_a": data.digits(SIZE, "train"), "test_a": data.digits(SIZE, "test"),
-        "train_b": data.typeset_digits(SIZE, *TYPESET_TRAIN), "test_b": data.typeset_digits(SIZE, *TYPESET_TEST),
+        "train_a": data.digits(SIZE, "train"),
+        "test_a": data.digits(SIZE, "test"),
+        "train_b": data.typeset_digits(SIZE, *TYPESET_TRAIN),
+        "test_b": data.typeset_digits(SIZE, *TYPESET_TEST),
         "cls_b": data.typeset_digits(SIZE, *TYPESET_CLS),
     }
 
 
 def networks() -> cyclegan.CycleGAN:
     """A fresh CycleGAN with the recipe's sizes (seed first for reproducible weights)."""
-    return cyclegan.CycleGAN(cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
-                             cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
-                             cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS),
-                             cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS))
+    return cyclegan.CycleGAN(
+        cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
+        cyclegan.resnet_generator(1, 1, G_WIDTH, G_BLOCKS, G_DOWN),
+        cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS),
+        cyclegan.cyclegan_discriminator(1, D_WIDTH, D_LAYERS),
+    )
 
 
 def classifiers_stage(threads: int) -> None:
     """Train and freeze one digit classifier per domain, on labelled images kept apart from the CycleGANs'."""
     sets = domains()
     log = {"machine": utils.settings.machine()}
-    for name, train_set, test_set in (("handwritten", sets["train_a"], sets["test_a"]),
-                                      ("typeset", sets["cls_b"], sets["test_b"])):
+    for name, train_set, test_set in (
+        ("handwritten", sets["train_a"], sets["test_a"]),
+        ("typeset", sets["cls_b"], sets["test_b"]),
+    ):
         utils.seed_everything(SEED, threads=threads)
         net = models.DigitClassifier(size=SIZE)
         start = time.perf_counter()
@@ -101,15 +108,31 @@ def train_row(lam: float, seed: int, steps: int, threads: int, desc: str, folder
     utils.seed_everything(seed, threads=threads)
     nets = networks()
     cpu = time.process_time()
-    history = cyclegan.train_cyclegan(nets, sets["train_a"], sets["train_b"], steps, BATCH, LR,
-                                      lambda_cycle=lam, lambda_identity=LAMBDA_ID, pool_size=POOL,
-                                      log_every=50, seed=seed, device=torch.device("cpu"), desc=desc)
+    history = cyclegan.train_cyclegan(
+        nets,
+        sets["train_a"],
+        sets["train_b"],
+        steps,
+        BATCH,
+        LR,
+        lambda_cycle=lam,
+        lambda_identity=LAMBDA_ID,
+        pool_size=POOL,
+        log_every=50,
+        seed=seed,
+        device=torch.device("cpu"),
+        desc=desc,
+    )
     cpu = time.process_time() - cpu
     checkpoints.save_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder)
     checkpoints.save_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder)
-    return {"train_seconds": history.seconds, "train_cpu_seconds": cpu, "steps": steps,
-            "machine": utils.settings.machine(), "history": {k: getattr(history, k) for k in
-                                                             ("step", "d_a", "d_b", "g_gan", "cycle", "identity", "lr")}}
+    return {
+        "train_seconds": history.seconds,
+        "train_cpu_seconds": cpu,
+        "steps": steps,
+        "machine": utils.settings.machine(),
+        "history": {k: getattr(history, k) for k in ("step", "d_a", "d_b", "g_gan", "cycle", "identity", "lr")},
+    }
 
 
 def train_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
@@ -122,8 +145,12 @@ def train_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
 
 def load_classifiers() -> dict[str, torch.nn.Module]:
     """The two frozen classifiers, as shipped."""
-    return {name: checkpoints.load_checkpoint(models.DigitClassifier(size=SIZE), f"digits_{name}_classifier.pt", CKPT).eval()
-            for name in ("handwritten", "typeset")}
+    return {
+        name: checkpoints.load_checkpoint(
+            models.DigitClassifier(size=SIZE), f"digits_{name}_classifier.pt", CKPT
+        ).eval()
+        for name in ("handwritten", "typeset")
+    }
 
 
 def score(g_ab: torch.nn.Module, g_ba: torch.nn.Module, sets: dict, cls: dict) -> dict:
@@ -146,8 +173,10 @@ def score(g_ab: torch.nn.Module, g_ba: torch.nn.Module, sets: dict, cls: dict) -
 def load_generators(name: str, folder: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
     """A row's two generators from their checkpoints (SHA-256 checked)."""
     nets = networks()
-    return (checkpoints.load_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder),
-            checkpoints.load_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder))
+    return (
+        checkpoints.load_checkpoint(nets.g_ab, f"cyclegan_{name}_ab.pt", folder),
+        checkpoints.load_checkpoint(nets.g_ba, f"cyclegan_{name}_ba.pt", folder),
+    )
 
 
 def score_stage(threads: int, command: str) -> None:
@@ -160,16 +189,20 @@ def score_stage(threads: int, command: str) -> None:
         rows[name] = score(*load_generators(name, CKPT), sets, cls)
         runs[name] = json.loads((WORK / f"seed{SEED}" / f"{name}.json").read_text())
         print(f"{LABELS[name]:24s} {rows[name]} | {runs[name]['train_seconds']:.0f} s of training")
-    rows["real"] = {"diversity_a": metrics.diversity(sets["test_a"].tensors[0]),
-                    "diversity_b": metrics.diversity(sets["test_b"].tensors[0])}
+    rows["real"] = {
+        "diversity_a": metrics.diversity(sets["test_a"].tensors[0]),
+        "diversity_b": metrics.diversity(sets["test_b"].tensors[0]),
+    }
     out = {
-        "setup": (f"handwritten (scikit-learn digits, {len(sets['train_a'])} training images) <-> typeset digits "
-                  f"({TYPESET_TRAIN[0]}, seed {TYPESET_TRAIN[1]}) at {SIZE}x{SIZE}; resnet_generator(width {G_WIDTH}, "
-                  f"{G_BLOCKS} blocks, {G_DOWN} downsamplings), cyclegan_discriminator(width {D_WIDTH}, {D_LAYERS} "
-                  f"layers), batch {BATCH}, {STEPS} steps, Adam lr {LR} betas (0.5, 0.999) decayed linearly over the "
-                  f"second half, pool {POOL}, lambda {LAMBDA:g} (or 0), identity {LAMBDA_ID:g} lambda, seed {SEED}; "
-                  f"scored on {len(sets['test_a'])} held-out handwritten and {TYPESET_TEST[0]} typeset digits "
-                  f"(seed {TYPESET_TEST[1]}) with classifiers trained before any CycleGAN and frozen"),
+        "setup": (
+            f"handwritten (scikit-learn digits, {len(sets['train_a'])} training images) <-> typeset digits "
+            f"({TYPESET_TRAIN[0]}, seed {TYPESET_TRAIN[1]}) at {SIZE}x{SIZE}; resnet_generator(width {G_WIDTH}, "
+            f"{G_BLOCKS} blocks, {G_DOWN} downsamplings), cyclegan_discriminator(width {D_WIDTH}, {D_LAYERS} "
+            f"layers), batch {BATCH}, {STEPS} steps, Adam lr {LR} betas (0.5, 0.999) decayed linearly over the "
+            f"second half, pool {POOL}, lambda {LAMBDA:g} (or 0), identity {LAMBDA_ID:g} lambda, seed {SEED}; "
+            f"scored on {len(sets['test_a'])} held-out handwritten and {TYPESET_TEST[0]} typeset digits "
+            f"(seed {TYPESET_TEST[1]}) with classifiers trained before any CycleGAN and frozen"
+        ),
         "command": command,
         "classifiers": {k: v for k, v in cls_log.items() if k != "machine"},
         "machine": runs["cycle"]["machine"],
@@ -212,9 +245,17 @@ def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) 
     nets = networks()
     g_ab = checkpoints.load_checkpoint(nets.g_ab, "cyclegan_run_ab.pt", folder)
     g_ba = checkpoints.load_checkpoint(nets.g_ba, "cyclegan_run_ba.pt", folder)
-    row = {"lambda": lam, "seed": seed, "steps": steps, **score(g_ab, g_ba, domains(), load_classifiers()),
-           "train_seconds": log["train_seconds"], "train_cpu_seconds": log["train_cpu_seconds"], "threads": threads,
-           "machine": log["machine"], "command": command}
+    row = {
+        "lambda": lam,
+        "seed": seed,
+        "steps": steps,
+        **score(g_ab, g_ba, domains(), load_classifiers()),
+        "train_seconds": log["train_seconds"],
+        "train_cpu_seconds": log["train_cpu_seconds"],
+        "threads": threads,
+        "machine": log["machine"],
+        "command": command,
+    }
     print({k: v for k, v in row.items() if k.startswith(("keep", "train"))})
     (folder.parent / f"{folder.name}.json").write_text(json.dumps(row, indent=1))
 
@@ -222,8 +263,10 @@ def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) 
 def lambda_table_stage() -> None:
     """Gather the lambda rows from WORK and the shipped rows (lambda 10 and 0, every seed of cyclegan_results.json)
     into notebooks/data/cyclegan_lambda.json, sorted by lambda and seed."""
-    rows = {(r["lambda"], r["seed"], r["steps"]): r
-            for r in (json.loads(p.read_text()) for p in (WORK / "lambda").glob("*.json"))}
+    rows = {
+        (r["lambda"], r["seed"], r["steps"]): r
+        for r in (json.loads(p.read_text()) for p in (WORK / "lambda").glob("*.json"))
+    }
     if not rows:
         raise SystemExit(f"no lambda rows in {WORK / 'lambda'}: run --stage lambda --lam X first")
     shipped = json.loads(OUT.read_text())
@@ -231,23 +274,40 @@ def lambda_table_stage() -> None:
     for seed, entry in seeds.items():
         for name, lam in MODELS.items():
             key = (lam, int(seed), shipped["steps"][name])
-            rows.setdefault(key, {"lambda": lam, "seed": int(seed), "steps": key[2], **entry["scores"][name],
-                                  "command": entry["command"]})
-    out = {"setup": (f"the recipe of cyclegan_results.json with cycle weight lambda (identity weight "
-                     f"{LAMBDA_ID:g} lambda); lambda 10 and 0 are its two shipped rows and their other seeds; "
-                     f"scored as cyclegan_results.json"),
-           "rows": [rows[k] for k in sorted(rows)]}
+            rows.setdefault(
+                key,
+                {
+                    "lambda": lam,
+                    "seed": int(seed),
+                    "steps": key[2],
+                    **entry["scores"][name],
+                    "command": entry["command"],
+                },
+            )
+    out = {
+        "setup": (
+            f"the recipe of cyclegan_results.json with cycle weight lambda (identity weight "
+            f"{LAMBDA_ID:g} lambda); lambda 10 and 0 are its two shipped rows and their other seeds; "
+            f"scored as cyclegan_results.json"
+        ),
+        "rows": [rows[k] for k in sorted(rows)],
+    }
     LAMBDA_OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {len(rows)} rows to {LAMBDA_OUT}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stage", choices=["all", "classifiers", *MODELS, "score", "seed", "lambda", "lambda-table"],
-                        default="all")
+    parser.add_argument(
+        "--stage", choices=["all", "classifiers", *MODELS, "score", "seed", "lambda", "lambda-table"], default="all"
+    )
     parser.add_argument("--lam", type=float, default=LAMBDA, help="the cycle weight of --stage lambda")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="the init seed of --stage seed (default 1) and --stage lambda (default 0)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the init seed of --stage seed (default 1) and --stage lambda (default 0)",
+    )
     parser.add_argument("--steps", type=int, default=STEPS, help="training steps (the same for both rows)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1: comparable times on a shared machine)")
     parser.add_argument("--command", default=None, help="the command line(s) to record in the JSON (score stage)")

@@ -21,15 +21,16 @@ The defaults are the papers': pix2pix U-Net 256 + 70x70 PatchGAN with batch norm
 ResNet generators, instance norm, LSGAN, pools of 50, lambda 10 and identity 0.5, linear decay over the second half;
 Johnson et al.'s network with a VGG16 loss network (ImageNet weights when cached, else random: see utils.perceptual).
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -39,8 +40,11 @@ from utils.data import download, facades
 from utils.scale import distributed, fast
 
 MODELS = ("pix2pix", "cyclegan", "faststyle")
-DATA = {"pix2pix": ("procedural", "facades"), "cyclegan": ("procedural", "horse2zebra", "monet2photo"),
-        "faststyle": ("procedural",)}
+DATA = {
+    "pix2pix": ("procedural", "facades"),
+    "cyclegan": ("procedural", "horse2zebra", "monet2photo"),
+    "faststyle": ("procedural",),
+}
 
 
 @dataclass
@@ -69,6 +73,7 @@ def batch_of(images: Tensor, indices: Tensor, sp: fast.Speed, proc: distributed.
 
 def frozen_preview(net: nn.Module, x: Tensor) -> Callable[[], Tensor]:
     """A function returning net(x) in eval mode (no statistics updated), mapped to [0, 1] for TensorBoard."""
+
     def preview() -> Tensor:
         was = net.training
         net.eval()
@@ -76,6 +81,7 @@ def frozen_preview(net: nn.Module, x: Tensor) -> Callable[[], Tensor]:
             out = net(x)
         net.train(was)
         return (out.float().clamp(-1, 1) + 1) / 2
+
     return preview
 
 
@@ -95,10 +101,21 @@ def pix2pix_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.Sp
 
     def step(i: int) -> dict[str, Tensor]:
         idx = shards.at(i)
-        return fast.train_step_pix2pix(run_g, run_d, opt_g, opt_d, batch_of(a, idx, sp, proc),
-                                       batch_of(b, idx, sp, proc), sp, args.lambda_l1, d_for_g=d_for_g)
+        return fast.train_step_pix2pix(
+            run_g,
+            run_d,
+            opt_g,
+            opt_d,
+            batch_of(a, idx, sp, proc),
+            batch_of(b, idx, sp, proc),
+            sp,
+            args.lambda_l1,
+            d_for_g=d_for_g,
+        )
 
-    return Job({"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, frozen_preview(G, batch_of(a, torch.arange(4), sp, proc)))
+    return Job(
+        {"G": G, "D": D}, {"G": opt_g, "D": opt_d}, step, frozen_preview(G, batch_of(a, torch.arange(4), sp, proc))
+    )
 
 
 def cyclegan_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.Speed) -> Job:
@@ -108,11 +125,20 @@ def cyclegan_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.S
     else:
         a, b = data.photo_painting_domains(args.size, args.n_train, seed=0)
     a, b = on_device(a, b, proc=proc)
-    nets = cyclegan.CycleGAN(*(fast.prepare(net, sp, proc.device).train() for net in (
-        cyclegan.resnet_generator(3, 3, args.width, args.blocks), cyclegan.resnet_generator(3, 3, args.width, args.blocks),
-        cyclegan.cyclegan_discriminator(3, args.width, 3), cyclegan.cyclegan_discriminator(3, args.width, 3))))
-    run = cyclegan.CycleGAN(*(fast.compiled(distributed.wrap(net, proc), sp)
-                              for net in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b)))
+    nets = cyclegan.CycleGAN(
+        *(
+            fast.prepare(net, sp, proc.device).train()
+            for net in (
+                cyclegan.resnet_generator(3, 3, args.width, args.blocks),
+                cyclegan.resnet_generator(3, 3, args.width, args.blocks),
+                cyclegan.cyclegan_discriminator(3, args.width, 3),
+                cyclegan.cyclegan_discriminator(3, args.width, 3),
+            )
+        )
+    )
+    run = cyclegan.CycleGAN(
+        *(fast.compiled(distributed.wrap(net, proc), sp) for net in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b))
+    )
     d_for_g = (fast.compiled(nets.d_a, sp), fast.compiled(nets.d_b, sp))
     opt_g, opt_d = fast.adam(nets.generators(), sp, args.lr), fast.adam(nets.discriminators(), sp, args.lr)
     decay = cyclegan.linear_decay(args.steps, args.steps // 2)
@@ -122,9 +148,18 @@ def cyclegan_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.S
     shards_b = distributed.ShardedBatches(len(b), args.batch, proc, args.seed + 1)
 
     def step(i: int) -> dict[str, Tensor]:
-        return fast.train_step_cyclegan(run, opt_g, opt_d, batch_of(a, shards_a.at(i), sp, proc),
-                                        batch_of(b, shards_b.at(i), sp, proc), *pools, sp, args.lambda_cycle,
-                                        args.lambda_identity, d_for_g=d_for_g)
+        return fast.train_step_cyclegan(
+            run,
+            opt_g,
+            opt_d,
+            batch_of(a, shards_a.at(i), sp, proc),
+            batch_of(b, shards_b.at(i), sp, proc),
+            *pools,
+            sp,
+            args.lambda_cycle,
+            args.lambda_identity,
+            d_for_g=d_for_g,
+        )
 
     def local_state() -> dict:
         return {"pools": [{"images": [im.cpu() for im in p.images], "rng": p.rng.getstate()} for p in pools]}
@@ -134,26 +169,44 @@ def cyclegan_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.S
             pool.images = [im.to(proc.device) for im in saved["images"]]
             pool.rng.setstate(saved["rng"])
 
-    return Job({"g_ab": nets.g_ab, "g_ba": nets.g_ba, "d_a": nets.d_a, "d_b": nets.d_b}, {"G": opt_g, "D": opt_d},
-               step, frozen_preview(nets.g_ab, batch_of(a, torch.arange(4), sp, proc)), schedules, local_state,
-               load_local)
+    return Job(
+        {"g_ab": nets.g_ab, "g_ba": nets.g_ba, "d_a": nets.d_a, "d_b": nets.d_b},
+        {"G": opt_g, "D": opt_d},
+        step,
+        frozen_preview(nets.g_ab, batch_of(a, torch.arange(4), sp, proc)),
+        schedules,
+        local_state,
+        load_local,
+    )
 
 
 def faststyle_job(args: argparse.Namespace, proc: distributed.Process, sp: fast.Speed) -> Job:
     """Fast style transfer: crops of the bundled photos, styled like the painterly dahlia of notebook 09."""
-    content, = on_device(faststyle.content_sampler(args.size, seed=0)(args.n_train), proc=proc)
-    loss_net = fast.prepare(perceptual.vgg_features("vgg16", faststyle.STYLE_LAYERS, weights=args.vgg_weights,
-                                                    progress=proc.main), sp, proc.device)
-    grams = perceptual.style_targets(loss_net, faststyle.style_image(size=args.size).to(proc.device),
-                                     faststyle.STYLE_LAYERS)
+    (content,) = on_device(faststyle.content_sampler(args.size, seed=0)(args.n_train), proc=proc)
+    loss_net = fast.prepare(
+        perceptual.vgg_features("vgg16", faststyle.STYLE_LAYERS, weights=args.vgg_weights, progress=proc.main),
+        sp,
+        proc.device,
+    )
+    grams = perceptual.style_targets(
+        loss_net, faststyle.style_image(size=args.size).to(proc.device), faststyle.STYLE_LAYERS
+    )
     net = fast.prepare(faststyle.TransformNet(width=args.width // 2), sp, proc.device).train()
     run = fast.compiled(distributed.wrap(net, proc), sp)
     opt = fast.adam(net.parameters(), sp, 1e-3, betas=(0.9, 0.999))
     shards = distributed.ShardedBatches(len(content), args.batch, proc, args.seed)
 
     def step(i: int) -> dict[str, Tensor]:
-        return fast.train_step_fast_style(run, loss_net, opt, batch_of(content, shards.at(i), sp, proc), grams,
-                                          sp, style_weight=args.style_weight, tv_weight=args.tv_weight)
+        return fast.train_step_fast_style(
+            run,
+            loss_net,
+            opt,
+            batch_of(content, shards.at(i), sp, proc),
+            grams,
+            sp,
+            style_weight=args.style_weight,
+            tv_weight=args.tv_weight,
+        )
 
     return Job({"net": net}, {"net": opt}, step, frozen_preview(net, batch_of(content, torch.arange(4), sp, proc)))
 
@@ -167,10 +220,18 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, required=True, help="folder for the checkpoint and the TensorBoard log")
     p.add_argument("--data", default="procedural", help="procedural (offline), or facades / horse2zebra / monet2photo")
     p.add_argument("--steps", type=int, default=20000, help="total training steps")
-    p.add_argument("--stop-after", type=int, default=None,
-                   help="stop (with a checkpoint) after this step, as if interrupted; --resume continues")
-    p.add_argument("--batch", type=int, default=None, help="images per process per step (pix2pix 1, CycleGAN 1, "
-                                                            "fast style 4: the papers')")
+    p.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        help="stop (with a checkpoint) after this step, as if interrupted; --resume continues",
+    )
+    p.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="images per process per step (pix2pix 1, CycleGAN 1, fast style 4: the papers')",
+    )
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--width", type=int, default=64, help="base width (fast style uses half: Johnson's 32)")
     p.add_argument("--blocks", type=int, default=9, help="CycleGAN's residual blocks")
@@ -186,16 +247,23 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--plain", action="store_true", help="turn the fast path off (the notebooks' plain training)")
     p.add_argument("--compile", choices=("auto", "on", "off"), default="auto", help="torch.compile (auto: on CUDA)")
     p.add_argument("--compile-mode", default="default", choices=fast.COMPILE_MODES)
-    p.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
-                   help="channels-last memory format (auto: on CUDA)")
+    p.add_argument(
+        "--channels-last",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="channels-last memory format (auto: on CUDA)",
+    )
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda when there is one)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="CPU threads per process")
     p.add_argument("--log-every", type=int, default=100)
     p.add_argument("--save-every", type=int, default=1000)
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--dump-replicas", action="store_true",
-                   help="at the end, every process saves its own weights to OUT/replica<rank>.pt (tests compare them)")
+    p.add_argument(
+        "--dump-replicas",
+        action="store_true",
+        help="at the end, every process saves its own weights to OUT/replica<rank>.pt (tests compare them)",
+    )
     args = p.parse_args(argv)
     if args.data not in DATA[args.model]:
         p.error(f"--data for {args.model} is one of {DATA[args.model]}, got {args.data!r}")
@@ -208,10 +276,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def checkpoint_state(job: Job, step: int, args: argparse.Namespace) -> dict:
     """Everything rank 0 saves: the step done, the networks, optimisers, schedules and the arguments."""
-    return {"step": step, "nets": {k: v.state_dict() for k, v in job.nets.items()},
-            "optimizers": {k: v.state_dict() for k, v in job.optimizers.items()},
-            "schedules": {k: v.state_dict() for k, v in job.schedules.items()},
-            "args": {k: str(v) for k, v in vars(args).items()}}
+    return {
+        "step": step,
+        "nets": {k: v.state_dict() for k, v in job.nets.items()},
+        "optimizers": {k: v.state_dict() for k, v in job.optimizers.items()},
+        "schedules": {k: v.state_dict() for k, v in job.schedules.items()},
+        "args": {k: str(v) for k, v in vars(args).items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,8 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     proc = distributed.start(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    overrides = {k: v == "on" for k, v in (("compile", args.compile), ("channels_last", args.channels_last))
-                 if v != "auto"}
+    overrides = {
+        k: v == "on" for k, v in (("compile", args.compile), ("channels_last", args.channels_last)) if v != "auto"
+    }
     sp = fast.speed(not args.plain, proc.device, compile_mode=args.compile_mode, **overrides)
     torch.manual_seed(args.seed)  # the same initial weights on every process (DDP broadcasts rank 0's anyway)
     job = JOBS[args.model](args, proc, sp)
@@ -240,9 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     end = min(args.steps, args.stop_after or args.steps)
     log = distributed.writer(args.out / "tensorboard", proc)
     if proc.main:
-        print(f"{args.model}: {proc.world} process(es) on {proc.device.type}, {sp}, batch {args.batch} per process "
-              f"(global {args.batch * proc.world}), {args.size}x{args.size}; steps {start + 1}..{end} of {args.steps}"
-              + (" (resumed)" if args.resume else ""), flush=True)
+        print(
+            f"{args.model}: {proc.world} process(es) on {proc.device.type}, {sp}, batch {args.batch} per process "
+            f"(global {args.batch * proc.world}), {args.size}x{args.size}; steps {start + 1}..{end} of {args.steps}"
+            + (" (resumed)" if args.resume else ""),
+            flush=True,
+        )
     sums, n, keys = None, 0, None
     last = time.perf_counter()
     for i in range(start, end):
@@ -260,8 +335,12 @@ def main(argv: list[str] | None = None) -> int:
             rate = n * args.batch * proc.world / (now - last)
             if proc.main:
                 lr = next(iter(job.optimizers.values())).param_groups[0]["lr"]
-                print(f"step {done}: " + " ".join(f"{k} {v:.4g}" for k, v in zip(keys, means))
-                      + f" | {rate:.3g} img/s | lr {lr:.3g}", flush=True)
+                print(
+                    f"step {done}: "
+                    + " ".join(f"{k} {v:.4g}" for k, v in zip(keys, means))
+                    + f" | {rate:.3g} img/s | lr {lr:.3g}",
+                    flush=True,
+                )
                 for k, v in zip(keys, means):
                     log.add_scalar(f"loss/{k}", v, done)
                 log.add_scalar("speed/images_per_second", rate, done)
@@ -277,12 +356,18 @@ def main(argv: list[str] | None = None) -> int:
                 log.flush()
             last = time.perf_counter()
     if args.dump_replicas:
-        torch.save({k: {n_: t.cpu() for n_, t in v.state_dict().items()} for k, v in job.nets.items()},
-                   args.out / f"replica{proc.rank}.pt")
+        torch.save(
+            {k: {n_: t.cpu() for n_, t in v.state_dict().items()} for k, v in job.nets.items()},
+            args.out / f"replica{proc.rank}.pt",
+        )
     if proc.main:
         log.close()
-        (args.out / "run.json").write_text(json.dumps({"step": end, "processes": proc.world, "speed": str(sp),
-                                                       "command": " ".join(sys.argv)}, indent=1) + "\n")
+        (args.out / "run.json").write_text(
+            json.dumps(
+                {"step": end, "processes": proc.world, "speed": str(sp), "command": " ".join(sys.argv)}, indent=1
+            )
+            + "\n"
+        )
         print(f"done: step {end}; checkpoint {ckpt}; TensorBoard log {args.out / 'tensorboard'}", flush=True)
     distributed.barrier(proc)
     distributed.stop()

@@ -9,6 +9,7 @@ notebooks/data/face_gans.json (recipe, final losses, training time, threads, mac
     COURSE_THREADS=1 python scripts/train_face_gans.py                   # the shipped recipe (11 min, 1 thread)
     COURSE_THREADS=1 python scripts/train_face_gans.py --steps 5 --dry-run   # a smoke test, writes nothing
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,7 @@ from pathlib import Path
 import torch
 
 import utils
-from utils import data, deepfake, train
+from utils import data, deepfake
 from utils.course import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,14 +34,24 @@ def main() -> None:
     args = parser.parse_args()
     utils.seed_everything(0)
     faces = data.face_images(32, "train")
-    results = {"steps": args.steps, "batch_size": BATCH, "faces": "lfw_subset, 80 training faces at 32x32",
-               **utils.settings.machine(), "generators": {}}
+    results = {
+        "steps": args.steps,
+        "batch_size": BATCH,
+        "faces": "lfw_subset, 80 training faces at 32x32",
+        **utils.settings.machine(),
+        "generators": {},
+    }
     for name, (family, seed) in deepfake.FACE_GANS.items():
         torch.manual_seed(seed)
         generator = deepfake.face_generator(family)
         history = deepfake.train_face_gan(generator, faces, args.steps, seed, BATCH, desc=name)
-        results["generators"][name] = {"family": family, "seed": seed, "seconds": round(history.seconds, 1),
-                                       "d_loss": round(history.d_loss[-1], 4), "g_loss": round(history.g_loss[-1], 4)}
+        results["generators"][name] = {
+            "family": family,
+            "seed": seed,
+            "seconds": round(history.seconds, 1),
+            "d_loss": round(history.d_loss[-1], 4),
+            "g_loss": round(history.g_loss[-1], 4),
+        }
         if not args.dry_run:
             checkpoints.save_checkpoint(generator, name)
     if not args.dry_run:

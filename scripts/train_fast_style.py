@@ -14,6 +14,7 @@ unseen photos at 256 px):
     COURSE_THREADS=1 python scripts/train_fast_style.py              # the shipped recipe (about 25 min, 1 thread)
     COURSE_THREADS=1 python scripts/train_fast_style.py --steps 20 --dry-run   # a smoke test, writes nothing
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 
 import utils
-from utils import data, faststyle, perceptual, train
+from utils import data, faststyle, perceptual
 from utils.course import checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ OUT = ROOT / "notebooks" / "data" / "faststyle_results.json"
 NAME = "faststyle_flower.pt"
 
 # The recipe (notebook 09 builds the same network from the results file and trains a shorter run of it).
-WIDTH, BLOCKS = 16, 5                  # TransformNet(WIDTH, BLOCKS): 16/32/64 channels, half Johnson's width
+WIDTH, BLOCKS = 16, 5  # TransformNet(WIDTH, BLOCKS): 16/32/64 channels, half Johnson's width
 SIZE, BATCH, STEPS, LR = 96, 4, 1200, 1e-3
 CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT = 1.0, 1.0, 1.0
 STYLE_SIZE, TEST_SIZE, SEED = 256, 256, 0
@@ -55,8 +56,20 @@ def main() -> None:
     net = faststyle.TransformNet(WIDTH, BLOCKS)
     start, cpu_start = time.perf_counter(), time.process_time()
     history = faststyle.train_fast_style(
-        net, loss_net, style, faststyle.content_sampler(SIZE, faststyle.TRAIN_PHOTOS, SEED), args.steps, BATCH, LR,
-        CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT, log_every=25, device=cpu, desc="fast style")
+        net,
+        loss_net,
+        style,
+        faststyle.content_sampler(SIZE, faststyle.TRAIN_PHOTOS, SEED),
+        args.steps,
+        BATCH,
+        LR,
+        CONTENT_WEIGHT,
+        STYLE_WEIGHT,
+        TV_WEIGHT,
+        log_every=25,
+        device=cpu,
+        desc="fast style",
+    )
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 
     # The perceptual loss on the unseen photos at 256 px, with the weights as saved (float16 -> float32).
@@ -68,20 +81,39 @@ def main() -> None:
     with torch.no_grad():
         grams = perceptual.style_targets(loss_net, style)
         terms = perceptual.perceptual_objective(
-            loss_net, out, perceptual.content_targets(loss_net, test, [faststyle.CONTENT_LAYER]), grams,
-            CONTENT_WEIGHT, STYLE_WEIGHT, TV_WEIGHT)
+            loss_net,
+            out,
+            perceptual.content_targets(loss_net, test, [faststyle.CONTENT_LAYER]),
+            grams,
+            CONTENT_WEIGHT,
+            STYLE_WEIGHT,
+            TV_WEIGHT,
+        )
     test_losses = {k: round(float(v), 5) for k, v in terms.items()}
     print(f"unseen photos {faststyle.TEST_PHOTOS} at {TEST_SIZE} px: {test_losses}")
 
     results = {
         "checkpoint": NAME,
-        "recipe": {"net": f"TransformNet(width={WIDTH}, n_blocks={BLOCKS})", "width": WIDTH, "n_blocks": BLOCKS,
-                   "crop_size": SIZE, "batch_size": BATCH, "steps": args.steps, "lr": LR, "optimizer": "Adam",
-                   "content_weight": CONTENT_WEIGHT, "style_weight": STYLE_WEIGHT, "tv_weight": TV_WEIGHT,
-                   "content_layer": faststyle.CONTENT_LAYER, "style_layers": list(faststyle.STYLE_LAYERS),
-                   "gram_normalize": "chw", "style": f"painterly({faststyle.STYLE_PHOTO}, {STYLE_SIZE} px)",
-                   "train_photos": list(faststyle.TRAIN_PHOTOS), "test_photos": list(faststyle.TEST_PHOTOS),
-                   "seed": SEED},
+        "recipe": {
+            "net": f"TransformNet(width={WIDTH}, n_blocks={BLOCKS})",
+            "width": WIDTH,
+            "n_blocks": BLOCKS,
+            "crop_size": SIZE,
+            "batch_size": BATCH,
+            "steps": args.steps,
+            "lr": LR,
+            "optimizer": "Adam",
+            "content_weight": CONTENT_WEIGHT,
+            "style_weight": STYLE_WEIGHT,
+            "tv_weight": TV_WEIGHT,
+            "content_layer": faststyle.CONTENT_LAYER,
+            "style_layers": list(faststyle.STYLE_LAYERS),
+            "gram_normalize": "chw",
+            "style": f"painterly({faststyle.STYLE_PHOTO}, {STYLE_SIZE} px)",
+            "train_photos": list(faststyle.TRAIN_PHOTOS),
+            "test_photos": list(faststyle.TEST_PHOTOS),
+            "seed": SEED,
+        },
         "loss_network": {"arch": loss_net.arch, "weights_source": loss_net.weights_source},
         "params": sum(p.numel() for p in net.parameters()),
         "training_seconds": round(seconds, 1),
@@ -90,8 +122,10 @@ def main() -> None:
         "machine": utils.settings.machine(),
         "final_train_losses": {k: round(getattr(history, k)[-1], 5) for k in ("content", "style", "tv", "total")},
         "test_losses_256px": test_losses,
-        "history": {"step": history.step, **{k: [round(v, 5) for v in getattr(history, k)]
-                                             for k in ("content", "style", "tv", "total")}},
+        "history": {
+            "step": history.step,
+            **{k: [round(v, 5) for v in getattr(history, k)] for k in ("content", "style", "tv", "total")},
+        },
     }
     if args.dry_run:
         print(json.dumps({k: v for k, v in results.items() if k != "history"}, indent=1))

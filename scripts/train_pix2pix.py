@@ -21,6 +21,7 @@ notebooks/checkpoints/SHA256SUMS and notebooks/data/pix2pix_ablation.json:
     python scripts/train_pix2pix.py --stage score
     python scripts/train_pix2pix.py --stage seed --seed 1  # the four rows again with another seed, scores only
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,7 +35,7 @@ from pathlib import Path
 import torch
 
 import utils
-from utils import fcn_score, pix2pix, train
+from utils import fcn_score, pix2pix
 from utils.course import checkpoints
 from utils.data import facades
 
@@ -45,8 +46,8 @@ WORK = Path("/tmp/pix2pix_runs")  # per-stage logs, gathered by the score stage
 
 # The recipe (notebook 05 trains the default model, l1_cgan, with the same numbers in learner mode).
 SIZE, WIDTH, D_LAYERS, BATCH, STEPS, LR, LAMBDA, SEED = 64, 16, 2, 4, 3000, 2e-4, 100.0, 0
-N_TRAIN, TRAIN_SEED = 400, 0      # like CMP Facades' 400 training pairs
-N_TEST, TEST_SEED = 200, 2        # held-out facades for every score
+N_TRAIN, TRAIN_SEED = 400, 0  # like CMP Facades' 400 training pairs
+N_TEST, TEST_SEED = 200, 2  # held-out facades for every score
 N_SEG, SEG_SEED, SEG_WIDTH, SEG_EPOCHS, SEG_BATCH, SEG_LR = 1500, 1, 16, 10, 32, 1e-3  # the scorer's own photos
 MODELS = {
     "l1": {"use_gan": False, "use_l1": True, "conditional": True},
@@ -82,11 +83,20 @@ def train_segmenter_stage(threads: int) -> None:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     save_half(net, CKPT / "segmenter.pt")
     _, test_photos, test_labels = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
-    real = fcn_score.score_photos(load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt"),
-                                test_photos, test_labels, facades.N_CLASSES)
+    real = fcn_score.score_photos(
+        load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt"),
+        test_photos,
+        test_labels,
+        facades.N_CLASSES,
+    )
     print(f"segmenter frozen: real held-out photos {real}")
-    log = {"train_seconds": seconds, "train_cpu_seconds": cpu, "epoch_losses": losses, "real_scores": real,
-           "machine": machine(threads)}
+    log = {
+        "train_seconds": seconds,
+        "train_cpu_seconds": cpu,
+        "epoch_losses": losses,
+        "real_scores": real,
+        "machine": machine(threads),
+    }
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "segmenter.json").write_text(json.dumps(log, indent=1))
 
@@ -105,12 +115,28 @@ def train_generator_stage(name: str, steps: int, threads: int, seed: int = SEED)
     utils.seed_everything(seed, threads=threads)
     G, D = generator(name)
     cpu = time.process_time()
-    history = pix2pix.train_pix2pix(G, D, train_set, steps, batch_size=BATCH, lr=LR, lambda_l1=LAMBDA,
-                                    log_every=50, device=torch.device("cpu"), desc=LABELS[name], **MODELS[name])
+    history = pix2pix.train_pix2pix(
+        G,
+        D,
+        train_set,
+        steps,
+        batch_size=BATCH,
+        lr=LR,
+        lambda_l1=LAMBDA,
+        log_every=50,
+        device=torch.device("cpu"),
+        desc=LABELS[name],
+        **MODELS[name],
+    )
     cpu = time.process_time() - cpu
     save_half(G, CKPT / f"pix2pix_{name}.pt" if seed == SEED else WORK / f"seed{seed}" / f"pix2pix_{name}.pt")
-    log = {"train_seconds": history.seconds, "train_cpu_seconds": cpu, "steps": steps, "machine": machine(threads),
-           "history": {"step": history.step, "d_loss": history.d_loss, "g_gan": history.g_gan, "l1": history.l1}}
+    log = {
+        "train_seconds": history.seconds,
+        "train_cpu_seconds": cpu,
+        "steps": steps,
+        "machine": machine(threads),
+        "history": {"step": history.step, "d_loss": history.d_loss, "g_gan": history.g_gan, "l1": history.l1},
+    }
     (WORK / f"seed{seed}").mkdir(parents=True, exist_ok=True)
     (WORK / (f"{name}.json" if seed == SEED else f"seed{seed}/{name}.json")).write_text(json.dumps(log, indent=1))
 
@@ -127,9 +153,11 @@ def seed_stage(seed: int, steps: int, threads: int, command: str) -> None:
     for name in MODELS:
         G = load_half(generator(name)[0], WORK / f"seed{seed}" / f"pix2pix_{name}.pt")
         fake = evaluate(G, labels_img, photos)
-        rows[name] = {**fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
-                      "l1_error": float((fake - photos).abs().mean()),
-                      "train_seconds": json.loads((WORK / f"seed{seed}/{name}.json").read_text())["train_seconds"]}
+        rows[name] = {
+            **fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
+            "l1_error": float((fake - photos).abs().mean()),
+            "train_seconds": json.loads((WORK / f"seed{seed}/{name}.json").read_text())["train_seconds"],
+        }
         print(f"seed {seed} {LABELS[name]:8s} {rows[name]}")
     out = json.loads(OUT.read_text())
     out.setdefault("other_seeds", {})[str(seed)] = {"command": command, "scores": rows}
@@ -155,24 +183,30 @@ def score_stage(threads: int, command: str) -> None:
     for name in MODELS:
         G = load_half(generator(name)[0], CKPT / f"pix2pix_{name}.pt")
         fake = evaluate(G, labels_img, photos)
-        rows[name] = {**fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
-                      "l1_error": float((fake - photos).abs().mean())}
+        rows[name] = {
+            **fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
+            "l1_error": float((fake - photos).abs().mean()),
+        }
         runs[name] = json.loads((WORK / f"{name}.json").read_text())
         print(f"{LABELS[name]:8s} {rows[name]} | {runs[name]['train_seconds']:.0f} s of training")
     files = ["segmenter.pt"] + [f"pix2pix_{name}.pt" for name in MODELS]
     sums = {f: hashlib.sha256((CKPT / f).read_bytes()).hexdigest() for f in files}  # all verified by load_half
     out = {
-        "setup": (f"procedural facades {SIZE}x{SIZE}: {N_TRAIN} training pairs (seed {TRAIN_SEED}), {N_TEST} held-out "
-                  f"(seed {TEST_SEED}); U-Net width {WIDTH}, PatchGAN width {WIDTH} with n_layers={D_LAYERS}, "
-                  f"batch {BATCH}, {STEPS} steps each, Adam lr {LR} betas (0.5, 0.999), lambda {LAMBDA:g}, seed {SEED}; "
-                  f"segmenter width {SEG_WIDTH}, {N_SEG} real photos (seed {SEG_SEED}), {SEG_EPOCHS} epochs, "
-                  f"trained and frozen before any generator was scored; scores of the float16 checkpoints as shipped"),
+        "setup": (
+            f"procedural facades {SIZE}x{SIZE}: {N_TRAIN} training pairs (seed {TRAIN_SEED}), {N_TEST} held-out "
+            f"(seed {TEST_SEED}); U-Net width {WIDTH}, PatchGAN width {WIDTH} with n_layers={D_LAYERS}, "
+            f"batch {BATCH}, {STEPS} steps each, Adam lr {LR} betas (0.5, 0.999), lambda {LAMBDA:g}, seed {SEED}; "
+            f"segmenter width {SEG_WIDTH}, {N_SEG} real photos (seed {SEG_SEED}), {SEG_EPOCHS} epochs, "
+            f"trained and frozen before any generator was scored; scores of the float16 checkpoints as shipped"
+        ),
         "command": command,
         "machine": seg_log["machine"],
         "scores": rows,
         "train_seconds": {"segmenter": seg_log["train_seconds"], **{n: runs[n]["train_seconds"] for n in MODELS}},
-        "train_cpu_seconds": {"segmenter": seg_log.get("train_cpu_seconds"),
-                              **{n: runs[n]["train_cpu_seconds"] for n in MODELS}},
+        "train_cpu_seconds": {
+            "segmenter": seg_log.get("train_cpu_seconds"),
+            **{n: runs[n]["train_cpu_seconds"] for n in MODELS},
+        },
         "steps": {n: runs[n]["steps"] for n in MODELS},
         "history": {n: runs[n]["history"] for n in MODELS},
         "sha256": sums,

@@ -1,4 +1,5 @@
 """The exercises' checks pass the reference solutions and fail wrong ones (a check that cannot fail is no check)."""
+
 import sys
 
 import pytest
@@ -25,10 +26,14 @@ WRONG_D_LOSSES = {
     "swapped real and fake": lambda r, f: F.softplus(r).mean() + F.softplus(-f).mean(),
     "sum instead of mean": lambda r, f: F.softplus(-r).sum() + F.softplus(f).sum(),
     "missing the fake term": lambda r, f: F.softplus(-r).mean(),
-    "probabilities treated as logits": lambda r, f: -torch.log(r.clamp_min(1e-6)).mean() - torch.log((1 - f).clamp_min(1e-6)).mean(),
+    "probabilities treated as logits": lambda r, f: (
+        -torch.log(r.clamp_min(1e-6)).mean() - torch.log((1 - f).clamp_min(1e-6)).mean()
+    ),
     "no gradient (numpy round trip)": lambda r, f: torch.tensor((F.softplus(-r).mean() + F.softplus(f).mean()).item()),
     # right on paper, but -inf once sigmoid underflows: the hint in the exercise says why
-    "log of sigmoid (overflows)": lambda r, f: -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean(),
+    "log of sigmoid (overflows)": lambda r, f: (
+        -torch.log(torch.sigmoid(r)).mean() - torch.log(1 - torch.sigmoid(f)).mean()
+    ),
 }
 
 
@@ -51,8 +56,12 @@ WRONG_G_LOSSES = {
 def test_stable_forms_of_the_gan_losses_pass():
     """Other numerically stable ways of writing the two losses pass the large-logit checks too."""
     checks.check_discriminator_loss(lambda r, f: -F.logsigmoid(r).mean() - F.logsigmoid(-f).mean())
-    checks.check_discriminator_loss(lambda r, f: F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
-                                    + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f)))
+    checks.check_discriminator_loss(
+        lambda r, f: (
+            F.binary_cross_entropy_with_logits(r, torch.ones_like(r))
+            + F.binary_cross_entropy_with_logits(f, torch.zeros_like(f))
+        )
+    )
     checks.check_generator_loss_nonsaturating(lambda f: -F.logsigmoid(f).mean())
 
 
@@ -71,12 +80,21 @@ def coverage_with(threshold_std: float = 3.0, require_quality: bool = True, squa
         good = dist < threshold_std * std if require_quality else torch.ones_like(dist, dtype=torch.bool)
         captured = len(set(idx[good].tolist()))
         return captured, (dist < threshold_std * std).float().mean().item()
+
     return fn
 
 
-@pytest.mark.parametrize("fn", [coverage_with(1.0), coverage_with(2.0), coverage_with(4.0),
-                                coverage_with(require_quality=False), coverage_with(squared=True)],
-                         ids=["1 std", "2 std", "4 std", "any nearest sample counts", "squared distance"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        coverage_with(1.0),
+        coverage_with(2.0),
+        coverage_with(4.0),
+        coverage_with(require_quality=False),
+        coverage_with(squared=True),
+    ],
+    ids=["1 std", "2 std", "4 std", "any nearest sample counts", "squared distance"],
+)
 def test_wrong_mode_coverage_fails(fn):
     with pytest.raises(AssertionError):
         checks.check_mode_coverage(fn)
@@ -119,7 +137,9 @@ def test_wrong_packs_fail(name):
 
 
 def _append(h, value):
-    return torch.cat([h, value.reshape(-1, 1).expand(h.shape[0], 1) if value.numel() == 1 else value.reshape(-1, 1)], dim=1)
+    return torch.cat(
+        [h, value.reshape(-1, 1).expand(h.shape[0], 1) if value.numel() == 1 else value.reshape(-1, 1)], dim=1
+    )
 
 
 WRONG_MBSTDS = {
@@ -140,8 +160,12 @@ def test_wrong_minibatch_stds_fail(name):
 def penalty_with(eps_shape="per sample", where="between", reduce="square", create_graph=True, weight=1.0):
     def fn(critic, real, fake):
         n = real.shape[0]
-        eps = {"per sample": torch.rand(n, 1), "per batch": torch.rand(1, 1), "per coordinate": torch.rand(n, 2)}[eps_shape]
-        x = {"between": eps * real + (1 - eps) * fake, "real": real.clone(), "fake": fake.clone()}[where].requires_grad_(True)
+        eps = {"per sample": torch.rand(n, 1), "per batch": torch.rand(1, 1), "per coordinate": torch.rand(n, 2)}[
+            eps_shape
+        ]
+        x = {"between": eps * real + (1 - eps) * fake, "real": real.clone(), "fake": fake.clone()}[
+            where
+        ].requires_grad_(True)
         (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=create_graph)
         norms = grad.norm(dim=1)
         if reduce == "mean of norms":
@@ -151,6 +175,7 @@ def penalty_with(eps_shape="per sample", where="between", reduce="square", creat
         if reduce == "squared norm":
             return weight * (norms**2 - 1).square().mean()
         return weight * (norms - 1).square().mean()
+
     return fn
 
 
@@ -190,6 +215,7 @@ def kl_with(base=math.e, swapped=False, only_high_quality=True, empty=None):
             return float((torch.log((1 / k) / p) / k).sum())
         nz = p > 0
         return float((p[nz] * torch.log(p[nz] * k)).sum() / math.log(base))
+
     return fn
 
 
@@ -241,8 +267,13 @@ def test_wrong_conv_transpose_sizes_fail(name):
         checks.check_conv_transpose_output_size(WRONG_CONVT_SIZES[name])
 
 
-def init_with(std: float = 0.02, bn_mean: float = 1.0, layers=(nn.Conv2d, nn.ConvTranspose2d, nn.Linear),
-              zero_bias: bool = True, uniform: bool = False):
+def init_with(
+    std: float = 0.02,
+    bn_mean: float = 1.0,
+    layers=(nn.Conv2d, nn.ConvTranspose2d, nn.Linear),
+    zero_bias: bool = True,
+    uniform: bool = False,
+):
     def fn(m):
         if isinstance(m, layers):
             if uniform:
@@ -254,17 +285,35 @@ def init_with(std: float = 0.02, bn_mean: float = 1.0, layers=(nn.Conv2d, nn.Con
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.normal_(m.weight, bn_mean, 0.02)
             nn.init.zeros_(m.bias)
+
     return fn
 
 
-@pytest.mark.parametrize("fn", [init_with(std=0.2), init_with(std=0.02**2), init_with(bn_mean=0.0),
-                                init_with(uniform=True), init_with(zero_bias=False),
-                                init_with(layers=(nn.Conv2d, nn.Linear)), init_with(layers=(nn.Conv2d, nn.ConvTranspose2d)),
-                                lambda m: None,
-                                lambda m: nn.init.xavier_normal_(m.weight) if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else None],
-                         ids=["std 0.2", "0.02 used as the variance", "batch-norm scales around 0", "uniform(-0.02, 0.02)",
-                              "biases left alone", "transposed convolutions missed", "linear layers missed",
-                              "does nothing", "Xavier instead"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        init_with(std=0.2),
+        init_with(std=0.02**2),
+        init_with(bn_mean=0.0),
+        init_with(uniform=True),
+        init_with(zero_bias=False),
+        init_with(layers=(nn.Conv2d, nn.Linear)),
+        init_with(layers=(nn.Conv2d, nn.ConvTranspose2d)),
+        lambda m: None,
+        lambda m: nn.init.xavier_normal_(m.weight) if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) else None,
+    ],
+    ids=[
+        "std 0.2",
+        "0.02 used as the variance",
+        "batch-norm scales around 0",
+        "uniform(-0.02, 0.02)",
+        "biases left alone",
+        "transposed convolutions missed",
+        "linear layers missed",
+        "does nothing",
+        "Xavier instead",
+    ],
+)
 def test_wrong_dcgan_inits_fail(fn):
     with pytest.raises(AssertionError):
         checks.check_dcgan_init(fn)
@@ -281,6 +330,7 @@ def test_right_dcgan_init_written_differently_passes():
             with torch.no_grad():
                 m.weight.copy_(1 + 0.02 * torch.randn_like(m.weight))
                 m.bias.zero_()
+
     checks.check_dcgan_init(fn)
 
 
@@ -293,7 +343,8 @@ WRONG_CONDITIONAL_INPUTS = {
     "always 10 classes": lambda z, y, n: torch.cat([z, F.one_hot(y, 10).float()], dim=1),
     "labels added to z": lambda z, y, n: z + y.float().unsqueeze(1),
     "no gradient to z (numpy round trip)": lambda z, y, n: torch.from_numpy(
-        torch.cat([z, F.one_hot(y, n).float()], dim=1).detach().numpy().copy()),
+        torch.cat([z, F.one_hot(y, n).float()], dim=1).detach().numpy().copy()
+    ),
 }
 
 
@@ -345,9 +396,10 @@ def test_right_unet_skip_written_differently_passes():
 def _rf_walk(start=1, backwards=True, use_stride=True, minus_one=True):
     def fn(layers):
         r = start
-        for k, s in (reversed(layers) if backwards else layers):
+        for k, s in reversed(layers) if backwards else layers:
             r = (r - 1 if minus_one else r) * (s if use_stride else 1) + k
         return r
+
     return fn
 
 
@@ -365,7 +417,9 @@ WRONG_RECEPTIVE_FIELDS = {
     "r * s + k (the - 1 forgotten)": _rf_walk(minus_one=False),
     "forward walk with each layer's own stride": _rf_own_stride,
     "sum of the kernels": lambda layers: sum(k for k, _ in layers) or 1,
-    "product of the strides times the last kernel": lambda layers: (math.prod(s for _, s in layers) * layers[-1][0]) if layers else 1,
+    "product of the strides times the last kernel": lambda layers: (
+        (math.prod(s for _, s in layers) * layers[-1][0]) if layers else 1
+    ),
     "returns a float": lambda layers: float(_rf_walk()(layers)),
 }
 
@@ -383,22 +437,28 @@ def test_right_receptive_field_written_differently_passes():
             r += (k - 1) * jump
             jump *= s
         return r
+
     checks.check_patchgan_receptive_field(forward)
 
 
-def g_loss_with(pixel="l1", gan="nonsaturating", reduce="mean", lam_on="l1", fixed_lambda=None, weighted_l1=False,
-                detach=False):
+def g_loss_with(
+    pixel="l1", gan="nonsaturating", reduce="mean", lam_on="l1", fixed_lambda=None, weighted_l1=False, detach=False
+):
     def fn(logits, fake, target, lambda_l1=100.0):
         lam = lambda_l1 if fixed_lambda is None else fixed_lambda
         diff = fake - target
         pix = {"l1": diff.abs(), "l2": diff.square(), "signed": diff}[pixel]
-        adv = {"nonsaturating": F.softplus(-logits), "saturating": -F.softplus(logits),
-               "label fake": F.softplus(logits)}[gan]
+        adv = {
+            "nonsaturating": F.softplus(-logits),
+            "saturating": -F.softplus(logits),
+            "label fake": F.softplus(logits),
+        }[gan]
         pix, adv = (pix.mean(), adv.mean()) if reduce == "mean" else (pix.sum(), adv.sum())
         total = adv + lam * pix if lam_on == "l1" else lam * adv + pix if lam_on == "gan" else adv + pix
         if detach:
             total = torch.tensor(total.detach().item())
         return total, adv, lam * pix if weighted_l1 else pix
+
     return fn
 
 
@@ -413,7 +473,9 @@ WRONG_G_LOSSES_05 = {
     "lambda fixed at 100": g_loss_with(fixed_lambda=100.0),
     "l1_term returned weighted": g_loss_with(weighted_l1=True),
     "no gradient (float round trip)": g_loss_with(detach=True),
-    "returns the total only": lambda logits, fake, target, lam=100.0: F.softplus(-logits).mean() + lam * (fake - target).abs().mean(),
+    "returns the total only": lambda logits, fake, target, lam=100.0: (
+        F.softplus(-logits).mean() + lam * (fake - target).abs().mean()
+    ),
 }
 
 
@@ -428,6 +490,7 @@ def test_right_pix2pix_generator_loss_written_differently_passes():
         gan = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
         l1 = F.l1_loss(fake, target)
         return gan + lambda_l1 * l1, gan, l1
+
     checks.check_pix2pix_generator_loss(fn)
 
 
@@ -457,9 +520,16 @@ def _blank(*args):
     raise NotImplementedError("the blank")
 
 
-@pytest.mark.parametrize("check", [checks.check_unet_skip, checks.check_patchgan_receptive_field,
-                                   checks.check_pix2pix_generator_loss, checks.check_conditional_pair],
-                         ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "check",
+    [
+        checks.check_unet_skip,
+        checks.check_patchgan_receptive_field,
+        checks.check_pix2pix_generator_loss,
+        checks.check_conditional_pair,
+    ],
+    ids=lambda c: c.__name__,
+)
 def test_pix2pix_checks_let_a_blank_raise_its_own_error(check):
     with pytest.raises(NotImplementedError):  # the lessons' test expects the blank's error, not an AssertionError
         check(_blank)
@@ -483,6 +553,7 @@ def two_way_l1(direction="both", pixel="l1", reduce="mean", combine="add", weigh
             diff = x - real
             err = {"l1": diff.abs(), "l2": diff.square(), "signed": diff}[pixel]
             return err.mean() if reduce == "mean" else err.sum()
+
         if cross:  # each output compared with the other domain's images (broadcast over the channels)
             total = (x_a - real_b).abs().mean() + (x_b - real_a).abs().mean()
         elif combine == "concatenate":
@@ -494,6 +565,7 @@ def two_way_l1(direction="both", pixel="l1", reduce="mean", combine="add", weigh
                 total = total / 2
         total = weight * total
         return torch.tensor(total.item()) if detach else total
+
     return fn
 
 
@@ -731,6 +803,7 @@ def test_right_image_pool_written_differently_passes():
 
 def test_image_pool_check_is_deterministic_and_leaves_the_global_generators_alone(capsys):
     import random
+
     torch.manual_seed(123)
     random.seed(123)
     expected = (torch.rand(()), random.random())
@@ -757,6 +830,7 @@ def lsgan_d_with(kind="ls", targets="right", half=True, reduce="mean", detach=Fa
             r, f = (r.mean(), f.mean()) if reduce == "mean" else (r.sum(), f.sum())
         loss = (0.5 if half else 1.0) * (r + f)
         return torch.tensor(loss.item()) if detach else loss
+
     return fn
 
 
@@ -786,10 +860,16 @@ class _BlankPool(cyclegan.ImagePool):
         raise NotImplementedError("the blank")
 
 
-@pytest.mark.parametrize("check, blank", [(checks.check_cycle_loss, _blank), (checks.check_identity_loss, _blank),
-                                          (checks.check_image_pool, _BlankPool),
-                                          (checks.check_lsgan_discriminator_loss, _blank)],
-                         ids=["cycle_loss", "identity_loss", "image_pool", "lsgan_discriminator_loss"])
+@pytest.mark.parametrize(
+    "check, blank",
+    [
+        (checks.check_cycle_loss, _blank),
+        (checks.check_identity_loss, _blank),
+        (checks.check_image_pool, _BlankPool),
+        (checks.check_lsgan_discriminator_loss, _blank),
+    ],
+    ids=["cycle_loss", "identity_loss", "image_pool", "lsgan_discriminator_loss"],
+)
 def test_cyclegan_checks_let_a_blank_raise_its_own_error(check, blank):
     with pytest.raises(NotImplementedError):
         check(blank)
@@ -833,8 +913,10 @@ def test_missing_perceptual_reference_says_how_to_regenerate(tmp_path):
     with pytest.raises(FileNotFoundError, match="make_check_references"):
         checks.load_perceptual_reference(tmp_path / "nope.json")
     checks.write_perceptual_reference(tmp_path / "again.json")
-    torch.testing.assert_close(checks.load_perceptual_reference(tmp_path / "again.json")["tv"]["expected"],
-                               checks.load_perceptual_reference()["tv"]["expected"])
+    torch.testing.assert_close(
+        checks.load_perceptual_reference(tmp_path / "again.json")["tv"]["expected"],
+        checks.load_perceptual_reference()["tv"]["expected"],
+    )
 
 
 def gram_with(norm="chw", transpose=False, batch=True, reshape="right", detach=False):
@@ -846,6 +928,7 @@ def gram_with(norm="chw", transpose=False, batch=True, reshape="right", detach=F
         if not batch:
             g = g.sum(0)
         return g.detach() if detach else g
+
     return fn
 
 
@@ -887,8 +970,17 @@ def test_right_gram_written_differently_passes():
     checks.check_gram_matrix(lambda x: torch.einsum("bchw,bdhw->bcd", x, x) / x[0].numel())
 
 
-def style_with(gram=perceptual.gram_matrix, reduce="sum", batch="mean", weights="right", layers="all",
-               combine="sum", root=False, detach=False, norm_by_weights=False):
+def style_with(
+    gram=perceptual.gram_matrix,
+    reduce="sum",
+    batch="mean",
+    weights="right",
+    layers="all",
+    combine="sum",
+    root=False,
+    detach=False,
+    norm_by_weights=False,
+):
     def fn(feats, targets, layer_weights):
         total = 0.0
         names = list(targets)
@@ -898,7 +990,13 @@ def style_with(gram=perceptual.gram_matrix, reduce="sum", batch="mean", weights=
             names = names[-1:]
         for name in names:
             d = (gram(feats[name]) - targets[name]).square()
-            d = d.sum(dim=(1, 2)) if reduce == "sum" else d.mean(dim=(1, 2)) if reduce == "mean" else d.abs().sqrt().sum(dim=(1, 2))
+            d = (
+                d.sum(dim=(1, 2))
+                if reduce == "sum"
+                else d.mean(dim=(1, 2))
+                if reduce == "mean"
+                else d.abs().sqrt().sum(dim=(1, 2))
+            )
             d = d.sqrt() if root else d
             d = d.mean() if batch == "mean" else d.sum() if batch == "sum" else d[0]
             w = {"right": layer_weights[name], "none": 1.0, "squared": layer_weights[name] ** 2}[weights]
@@ -908,6 +1006,7 @@ def style_with(gram=perceptual.gram_matrix, reduce="sum", batch="mean", weights=
         if norm_by_weights:
             total = total / sum(layer_weights.values())
         return total.detach() if detach else total
+
     return fn
 
 
@@ -925,9 +1024,14 @@ WRONG_STYLE_LOSSES = {
     "last layer only": (style_with(layers="last"), "one layer"),
     "hw-normalised Gram": (style_with(gram=lambda f: perceptual.gram_matrix(f, "hw")), "normalised by C H W"),
     "raw Gram": (style_with(gram=lambda f: perceptual.gram_matrix(f, "none")), "normalised by C H W"),
-    "features compared, not Grams": (lambda feats, targets, w: sum(w[k] * (feats[k].mean() - targets[k].mean()) ** 2 for k in targets)
-                                     if len(targets) > 1 else sum((feats[k].mean() - targets[k].mean()) ** 2 for k in targets),
-                                     "Gram"),
+    "features compared, not Grams": (
+        lambda feats, targets, w: (
+            sum(w[k] * (feats[k].mean() - targets[k].mean()) ** 2 for k in targets)
+            if len(targets) > 1
+            else sum((feats[k].mean() - targets[k].mean()) ** 2 for k in targets)
+        ),
+        "Gram",
+    ),
     "no gradient (detached)": (style_with(detach=True), "autograd"),
 }
 
@@ -954,10 +1058,16 @@ def content_with(reduce="mean", kind="l2", half=False, detach=False):
     def fn(feat, target):
         d = feat - target
         v = d.square() if kind in ("l2", "norm") else d.abs() if kind == "l1" else d
-        v = {"mean": v.mean(), "sum": v.sum(), "per image": v.sum() / feat[0].numel(), "batch": v.sum() / feat.shape[0]}[reduce]
+        v = {
+            "mean": v.mean(),
+            "sum": v.sum(),
+            "per image": v.sum() / feat[0].numel(),
+            "batch": v.sum() / feat.shape[0],
+        }[reduce]
         v = 0.5 * v if half else v
         v = v.sqrt() if kind == "norm" else v
         return v.detach() if detach else v
+
     return fn
 
 
@@ -996,6 +1106,7 @@ def tv_with(directions="both", kind="square", reduce="mean", combine="add", roll
         v = sum(r(f(d)) for d in terms)
         v = v / len(terms) if combine == "average" else v
         return v.detach() if detach else v
+
     return fn
 
 
@@ -1021,8 +1132,11 @@ def test_right_total_variation_written_differently_passes():
     checks.check_total_variation(lambda x: x.diff(dim=-1).pow(2).mean() + x.diff(dim=-2).pow(2).mean())
 
 
-@pytest.mark.parametrize("check", [checks.check_gram_matrix, checks.check_style_loss, checks.check_content_loss,
-                                   checks.check_total_variation], ids=lambda c: c.__name__)
+@pytest.mark.parametrize(
+    "check",
+    [checks.check_gram_matrix, checks.check_style_loss, checks.check_content_loss, checks.check_total_variation],
+    ids=lambda c: c.__name__,
+)
 def test_perceptual_checks_let_a_blank_raise_its_own_error(check):
     with pytest.raises(NotImplementedError):
         check(_blank)
@@ -1045,16 +1159,26 @@ def _one_row(x, c):
 WRONG_PASSCODE_INPUTS = {
     "codes only in the first row (not tiled over H)": (_one_row, "only the first row"),
     "codes repeated, not tiled (bits mixed up)": (
-        lambda x, c: torch.cat([x, c.repeat(1, x.shape[2] * x.shape[3]).reshape(c.shape[0], c.shape[1], *x.shape[2:])], 1),
-        "not tiled over H and W"),
+        lambda x, c: torch.cat(
+            [x, c.repeat(1, x.shape[2] * x.shape[3]).reshape(c.shape[0], c.shape[1], *x.shape[2:])], 1
+        ),
+        "not tiled over H and W",
+    ),
     "code planes before the image": (lambda x, c: torch.cat([_planes(c, *x.shape[2:]), x], dim=1), "planes first"),
     "repeat instead of repeat_interleave (samples mixed up)": (
-        lambda x, c: torch.cat([x, c.repeat(x.shape[2] * x.shape[3], 1).reshape(c.shape[0], c.shape[1], *x.shape[2:])], 1),
-        "not tiled|another sample"),
-    "the first sample's code for every image": (lambda x, c: torch.cat([x, _planes(c[:1].expand_as(c), *x.shape[2:])], 1),
-                                                "another sample's passcode"),
-    "batch rolled by one": (lambda x, c: torch.cat([x, _planes(c.roll(1, 0), *x.shape[2:])], dim=1),
-                            "another sample's passcode"),
+        lambda x, c: torch.cat(
+            [x, c.repeat(x.shape[2] * x.shape[3], 1).reshape(c.shape[0], c.shape[1], *x.shape[2:])], 1
+        ),
+        "not tiled|another sample",
+    ),
+    "the first sample's code for every image": (
+        lambda x, c: torch.cat([x, _planes(c[:1].expand_as(c), *x.shape[2:])], 1),
+        "another sample's passcode",
+    ),
+    "batch rolled by one": (
+        lambda x, c: torch.cat([x, _planes(c.roll(1, 0), *x.shape[2:])], dim=1),
+        "another sample's passcode",
+    ),
     "bits as {0, 1}": (lambda x, c: torch.cat([x, _planes((c + 1) / 2, *x.shape[2:])], dim=1), "0 and 1"),
     "image dropped": (lambda x, c: _planes(c, *x.shape[2:]).clone(), "image was dropped"),
     "concatenated on the batch dimension": (lambda x, c: torch.cat([x, x], dim=0), "dim=0"),
@@ -1078,14 +1202,19 @@ def test_wrong_passcode_inputs_fail_with_the_right_hint(name):
 
 
 def test_right_passcode_inputs_written_differently_pass():
-    checks.check_passcode_input(lambda x, c: torch.cat([x, c.repeat_interleave(x.shape[2] * x.shape[3], dim=1)
-                                                        .reshape(c.shape[0], c.shape[1], *x.shape[2:])], dim=1))
+    checks.check_passcode_input(
+        lambda x, c: torch.cat(
+            [x, c.repeat_interleave(x.shape[2] * x.shape[3], dim=1).reshape(c.shape[0], c.shape[1], *x.shape[2:])],
+            dim=1,
+        )
+    )
     checks.check_passcode_input(lambda x, c: torch.cat([x, c.view(*c.shape, 1, 1) * torch.ones(1, 1, *x.shape[2:])], 1))
 
 
 def test_passcode_check_lets_a_blank_raise_its_own_error():
     def blank(x, c):
         raise NotImplementedError
+
     with pytest.raises(NotImplementedError):
         checks.check_passcode_input(blank)
 
@@ -1114,6 +1243,7 @@ def flicker_with(mask="same", kind="abs", reduce="mean", channels="mean", pairs=
         if not pooled:
             return torch.stack([d[t][same[t]].mean() for t in range(len(d))]).mean()
         return d[same].sum() if reduce == "sum" else d[same].mean()
+
     return fn
 
 
@@ -1160,8 +1290,14 @@ def test_flicker_check_lets_a_blank_raise_its_own_error():
 from utils import deepfake  # noqa: E402
 
 
-def _det_step(labels: str = "right", reduce: str = "mean", detach: bool = True, zero: bool = True,
-              step: bool = True, halves: str = "both"):
+def _det_step(
+    labels: str = "right",
+    reduce: str = "mean",
+    detach: bool = True,
+    zero: bool = True,
+    step: bool = True,
+    halves: str = "both",
+):
     def fn(detector, optimiser, real, fake):
         fk = fake.detach() if detach else fake
         parts = {"both": [real, fk], "real": [real], "fake": [fk]}[halves]
@@ -1178,6 +1314,7 @@ def _det_step(labels: str = "right", reduce: str = "mean", detach: bool = True, 
         if step:
             optimiser.step()
         return loss
+
     return fn
 
 
@@ -1205,18 +1342,21 @@ def test_right_detector_steps_pass(capsys):
 
     def two_means(detector, optimiser, real, fake):  # the mean of the two halves' means: the same for equal halves
         optimiser.zero_grad()
-        loss = (F.binary_cross_entropy_with_logits(detector(real), torch.ones(len(real), 1))
-                + F.binary_cross_entropy_with_logits(detector(fake.detach()), torch.zeros(len(fake), 1))) / 2
+        loss = (
+            F.binary_cross_entropy_with_logits(detector(real), torch.ones(len(real), 1))
+            + F.binary_cross_entropy_with_logits(detector(fake.detach()), torch.zeros(len(fake), 1))
+        ) / 2
         loss.backward()
         optimiser.step()
         return loss.item()
+
     checks.check_detector_step(two_means)
     assert capsys.readouterr().out.count("✓") == 2
 
 
 def test_an_error_inside_the_learners_function_names_the_function_and_its_arguments():
     def gaussian_nll(x, mean, log_std):
-        return (x - mean.T).sum()   # a shape bug in the learner's code
+        return (x - mean.T).sum()  # a shape bug in the learner's code
 
     with pytest.raises(RuntimeError) as info:
         checks.check_gaussian_nll(gaussian_nll)

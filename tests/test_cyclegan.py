@@ -1,4 +1,5 @@
 """Tests for utils.cyclegan (notebook 07): generator shapes, the losses, the history pool, the schedule, the step."""
+
 import math
 
 import pytest
@@ -6,16 +7,18 @@ import torch
 from torch import nn
 
 from utils import cyclegan as cg
+from utils import data, pix2pix
 from utils.course import checkpoints
-from utils import data, pix2pix, train
 
 
 def small_nets(channels: int = 1) -> cg.CycleGAN:
     torch.manual_seed(0)
-    return cg.CycleGAN(cg.resnet_generator(channels, channels, width=4, n_blocks=1, n_down=1),
-                       cg.resnet_generator(channels, channels, width=4, n_blocks=1, n_down=1),
-                       cg.cyclegan_discriminator(channels, width=4, n_layers=1),
-                       cg.cyclegan_discriminator(channels, width=4, n_layers=1))
+    return cg.CycleGAN(
+        cg.resnet_generator(channels, channels, width=4, n_blocks=1, n_down=1),
+        cg.resnet_generator(channels, channels, width=4, n_blocks=1, n_down=1),
+        cg.cyclegan_discriminator(channels, width=4, n_layers=1),
+        cg.cyclegan_discriminator(channels, width=4, n_layers=1),
+    )
 
 
 @pytest.mark.parametrize("n_down,size", [(0, 8), (1, 16), (2, 16), (2, 32)])

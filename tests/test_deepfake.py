@@ -1,4 +1,5 @@
 """Deepfake detection (utils.deepfake): the generators, the high-pass input, the detector's step, training, scoring."""
+
 import math
 
 import pytest
@@ -6,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from utils import data, deepfake, deidentify, models, train
+from utils import data, deepfake, deidentify, models
 from utils.course import checkpoints
 
 
@@ -60,9 +61,10 @@ def test_detector_step_is_the_mean_binary_cross_entropy_and_leaves_the_generator
 def test_train_detector_learns_an_easy_difference_and_scores_it():
     torch.manual_seed(0)
     real = data.face_images(32, "train")[:16]
-    det = models.dcgan_discriminator(32, 1, 8, batch_norm=False)   # batch-norm statistics would need more steps
-    history = deepfake.train_detector(det, real, lambda n: torch.full((n, 1, 32, 32), -0.9), steps=30,
-                                      batch_size=16, lr=2e-3, log_every=10)
+    det = models.dcgan_discriminator(32, 1, 8, batch_norm=False)  # batch-norm statistics would need more steps
+    history = deepfake.train_detector(
+        det, real, lambda n: torch.full((n, 1, 32, 32), -0.9), steps=30, batch_size=16, lr=2e-3, log_every=10
+    )
     assert history.step == [10, 20, 30] and history.loss[-1] < 0.3 and not det.training
     gen = torch.Generator().manual_seed(1)
     fake = deidentify.augment_faces(torch.full((8, 1, 32, 32), -0.9), gen)
@@ -74,12 +76,13 @@ def test_detection_accuracy_counts_each_side():
     class Mean(nn.Module):
         def forward(self, x):
             return x.mean((1, 2, 3)).unsqueeze(1)
+
     probe = nn.Sequential(Mean(), nn.Linear(1, 1))
     with torch.no_grad():
         probe[1].weight.fill_(1.0)
         probe[1].bias.zero_()
-    real = torch.cat([torch.full((3, 1, 4, 4), 0.5), torch.full((1, 1, 4, 4), -0.5)])   # 3 of 4 called real
-    fake = torch.full((2, 1, 4, 4), -0.5)                                             # both called fake
+    real = torch.cat([torch.full((3, 1, 4, 4), 0.5), torch.full((1, 1, 4, 4), -0.5)])  # 3 of 4 called real
+    fake = torch.full((2, 1, 4, 4), -0.5)  # both called fake
     acc = deepfake.detection_accuracy(probe, real, fake)
     assert acc == {"real": 0.75, "fake": 1.0, "overall": 0.875}
     with pytest.raises(ValueError, match="grey images"):

@@ -1,4 +1,5 @@
 """Face de-identification (utils.deidentify) and the face split (utils.data.face_images)."""
+
 import math
 
 import pytest

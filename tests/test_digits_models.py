@@ -1,5 +1,6 @@
 """Notebook 04's pieces: DCGAN and conditional GAN models, the digit classifier and its metrics, the conditional
 training step and image snapshots, and MNIST's idx files (read from local fixtures; no network)."""
+
 import gzip
 import struct
 
@@ -17,8 +18,10 @@ CPU = torch.device("cpu")
 
 
 # --------------------------------------------------------------------------- transposed convolutions and the DCGAN
-@pytest.mark.parametrize("size,kernel,stride,padding,output_padding",
-                         [(1, 4, 1, 0, 0), (4, 4, 2, 1, 0), (7, 4, 2, 1, 0), (3, 3, 2, 1, 1), (5, 5, 3, 2, 2), (2, 1, 1, 0, 0)])
+@pytest.mark.parametrize(
+    "size,kernel,stride,padding,output_padding",
+    [(1, 4, 1, 0, 0), (4, 4, 2, 1, 0), (7, 4, 2, 1, 0), (3, 3, 2, 1, 1), (5, 5, 3, 2, 2), (2, 1, 1, 0, 0)],
+)
 def test_conv_transpose_output_size_matches_pytorch(size, kernel, stride, padding, output_padding):
     layer = nn.ConvTranspose2d(1, 1, kernel, stride, padding, output_padding)
     expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
@@ -32,7 +35,12 @@ def test_dcgan_shapes_and_range(size):
     x = G(torch.randn(5, 8))
     assert x.shape == (5, 1, size, size) and x.min() >= -1 and x.max() <= 1
     assert D(x).shape == (5, 1)
-    assert models.dcgan_generator(z_dim=4, size=size, channels=3, width=8)(torch.randn(2, 4)).shape == (2, 3, size, size)
+    assert models.dcgan_generator(z_dim=4, size=size, channels=3, width=8)(torch.randn(2, 4)).shape == (
+        2,
+        3,
+        size,
+        size,
+    )
 
 
 @pytest.mark.parametrize("size", [0, 4, 6, 9, 144])
@@ -43,8 +51,14 @@ def test_dcgan_rejects_sizes_it_cannot_build(size):
 
 def test_dcgan_init_statistics():
     torch.manual_seed(0)
-    model = nn.Sequential(nn.ConvTranspose2d(64, 32, 4), nn.BatchNorm2d(4096), nn.Conv2d(32, 64, 4),
-                          nn.Linear(256, 128), nn.Embedding(100, 100), nn.ReLU())
+    model = nn.Sequential(
+        nn.ConvTranspose2d(64, 32, 4),
+        nn.BatchNorm2d(4096),
+        nn.Conv2d(32, 64, 4),
+        nn.Linear(256, 128),
+        nn.Embedding(100, 100),
+        nn.ReLU(),
+    )
     model.apply(models.dcgan_init)
     for layer in (model[0], model[2], model[3], model[4]):
         assert abs(layer.weight.std().item() - 0.02) < 0.001 and abs(layer.weight.mean().item()) < 0.001
@@ -110,8 +124,19 @@ def test_cgan_step_updates_both_players_and_fits_train_gan(capsys):
     assert all(not torch.equal(a, b) for a, b in zip(d0, D.parameters()))
 
     snaps = train.ImageSnapshots(torch.randn(6, 8), torch.arange(6))
-    h = train.train_gan(G, D, data.batch_sampler(data.digits(size=16)), steps=4, z_dim=8, batch_size=8,
-                        step_fn=train.cgan_step, callback=snaps, callback_every=2, log_every=2, device=CPU)
+    h = train.train_gan(
+        G,
+        D,
+        data.batch_sampler(data.digits(size=16)),
+        steps=4,
+        z_dim=8,
+        batch_size=8,
+        step_fn=train.cgan_step,
+        callback=snaps,
+        callback_every=2,
+        log_every=2,
+        device=CPU,
+    )
     assert h.step == [2, 4] and "4 steps in" in capsys.readouterr().out
     assert [f["step"] for f in snaps.frames] == [0, 2, 4]
     assert all(f["images"].shape == (6, 1, 16, 16) for f in snaps.frames)
@@ -219,7 +244,7 @@ def mnist_fixture(tmp_path, monkeypatch):
     monkeypatch.setattr(download, "REGISTRY", dict(download.REGISTRY))
     images = np.zeros((4, 28, 28), dtype=np.uint8)
     for i in range(4):
-        images[i, 4 * i:4 * i + 4] = 255  # a bright band, lower for each image
+        images[i, 4 * i : 4 * i + 4] = 255  # a bright band, lower for each image
     labels = np.array([3, 1, 4, 1], dtype=np.uint8)
     served = tmp_path / "served"
     served.mkdir()

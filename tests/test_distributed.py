@@ -1,5 +1,6 @@
 """Past one machine: scripts/train_distributed.py under torchrun with two CPU processes (gloo) keeps the replicas
 identical, and --resume continues from the saved step exactly as the uninterrupted run went on."""
+
 from __future__ import annotations
 
 import os
@@ -16,16 +17,41 @@ from utils.scale import distributed
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "train_distributed.py"
 TORCHRUN = Path(sys.executable).with_name("torchrun")
-TINY = ["--size", "32", "--width", "8", "--n-train", "16", "--batch", "2", "--log-every", "1", "--save-every", "2",
-        "--device", "cpu", "--threads", "1", "--dump-replicas", "--channels-last", "on"]
+TINY = [
+    "--size",
+    "32",
+    "--width",
+    "8",
+    "--n-train",
+    "16",
+    "--batch",
+    "2",
+    "--log-every",
+    "1",
+    "--save-every",
+    "2",
+    "--device",
+    "cpu",
+    "--threads",
+    "1",
+    "--dump-replicas",
+    "--channels-last",
+    "on",
+]
 
 
 def run(out: Path, *args: str, processes: int = 2) -> str:
     """Run the script (under torchrun with ``processes`` > 1) and return what it printed; fail with its output."""
     launcher = [str(TORCHRUN), "--standalone", f"--nproc_per_node={processes}"] if processes > 1 else [sys.executable]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1"}
-    done = subprocess.run([*launcher, str(SCRIPT), "--out", str(out), *TINY, *args], capture_output=True, text=True,
-                          env=env, timeout=300, cwd=ROOT)
+    done = subprocess.run(
+        [*launcher, str(SCRIPT), "--out", str(out), *TINY, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=ROOT,
+    )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout
 
@@ -36,8 +62,9 @@ def weights(path: Path) -> dict[str, dict[str, torch.Tensor]]:
 
 def identical(x: dict, y: dict) -> bool:
     """Every parameter and buffer of every network bit-for-bit equal."""
-    return x.keys() == y.keys() and all(x[k].keys() == y[k].keys() and all(torch.equal(x[k][n], y[k][n]) for n in x[k])
-                                        for k in x)
+    return x.keys() == y.keys() and all(
+        x[k].keys() == y[k].keys() and all(torch.equal(x[k][n], y[k][n]) for n in x[k]) for k in x
+    )
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +97,9 @@ def test_resume_continues_from_the_saved_step_exactly(pix2pix_runs):
     line = lambda out, s: next(x for x in out.splitlines() if x.startswith(f"step {s}:")).split("|")[0]  # noqa: E731
     assert line(pix2pix_runs["second"], 4) == line(pix2pix_runs["straight"], 4)
     for rank in (0, 1):
-        assert identical(weights(tmp / "straight" / f"replica{rank}.pt"), weights(tmp / "resumed" / f"replica{rank}.pt"))
+        assert identical(
+            weights(tmp / "straight" / f"replica{rank}.pt"), weights(tmp / "resumed" / f"replica{rank}.pt")
+        )
 
 
 def test_tensorboard_log_holds_the_losses(pix2pix_runs):
@@ -103,8 +132,14 @@ def test_fast_style_runs_alone_without_torchrun(tmp_path):
 
 def test_resume_without_a_checkpoint_says_what_to_do(tmp_path):
     env = {**os.environ, "TQDM_DISABLE": "1"}
-    done = subprocess.run([sys.executable, str(SCRIPT), "--model", "pix2pix", "--out", str(tmp_path), *TINY,
-                           "--resume"], capture_output=True, text=True, env=env, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--model", "pix2pix", "--out", str(tmp_path), *TINY, "--resume"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode != 0 and "no checkpoint at" in done.stderr and "without --resume" in done.stderr
 
 

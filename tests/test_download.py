@@ -1,4 +1,5 @@
 """utils.data.download without the network: fixture archives in tmp_path, served by file:// and a loopback HTTP server."""
+
 from __future__ import annotations
 
 import gzip
@@ -46,8 +47,15 @@ TOY_FILES = {"toy/train/a.txt": b"train image", "toy/val/b.txt": b"val image", "
 
 def toy_dataset(filename: str = "toy.tar.gz", **changes) -> Dataset:
     """A registered toy dataset (the registry is restored after each test); ``changes`` override fields."""
-    fields = dict(name="toy", url="http://127.0.0.1:9/never-used", filename=filename, sha256=None, size=None,
-                  members=MEMBERS, offline_default=OFFLINE)
+    fields = dict(
+        name="toy",
+        url="http://127.0.0.1:9/never-used",
+        filename=filename,
+        sha256=None,
+        size=None,
+        members=MEMBERS,
+        offline_default=OFFLINE,
+    )
     ds = Dataset(**{**fields, **changes})
     download.register(ds)
     return ds

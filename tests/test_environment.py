@@ -1,13 +1,17 @@
 """The two dependency files agree, and the README's two commands are the ones CI runs."""
+
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def pyproject_deps() -> dict[str, str]:
-    deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+def pyproject_deps(dev: bool = True) -> dict[str, str]:
+    """The pinned runtime dependencies, with the dev extra (tests, lint) unless ``dev=False``."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + (project["optional-dependencies"]["dev"] if dev else [])
     return dict(d.split("==") for d in deps)
 
 
@@ -25,7 +29,8 @@ def environment_deps() -> dict[str, str]:
 
 def test_every_dependency_is_pinned_exactly():
     deps = (ROOT / "pyproject.toml").read_text()
-    listed = tomllib.loads(deps)["project"]["dependencies"]
+    project = tomllib.loads(deps)["project"]
+    listed = project["dependencies"] + project["optional-dependencies"]["dev"]
     assert all(re.fullmatch(r"[A-Za-z0-9_.\-]+==[\w.]+", d) for d in listed), listed
 
 
@@ -39,16 +44,30 @@ def test_torch_pins():
 
 
 def test_course_dependencies_listed():
-    needed = {"torch", "torchvision", "jupyterlab", "ipywidgets", "matplotlib", "numpy", "nbval",
-              "scikit-image", "scikit-learn", "tqdm"}
+    needed = {
+        "torch",
+        "torchvision",
+        "jupyterlab",
+        "ipywidgets",
+        "matplotlib",
+        "numpy",
+        "nbval",
+        "scikit-image",
+        "scikit-learn",
+        "tqdm",
+    }
     assert needed <= set(pyproject_deps())
+    assert not {"pytest", "nbval", "playwright", "ruff"} & set(pyproject_deps(dev=False)), "test tools belong in dev"
 
 
 def test_readme_gives_the_two_commands_and_ci_runs_one():
     readme = (ROOT / "README.md").read_text()
     assert "make lab" in readme and "make test" in readme
-    ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
-          if line.strip() and not line.startswith("#") and not line.startswith("set ") and not line.startswith("cd ")]
+    ci = [
+        line.strip()
+        for line in (ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith("set ") and not line.startswith("cd ")
+    ]
     # the last command is the README's test command; before it, only the browser tests' Chromium install,
     # word for word as the README tells a user to run it
     assert ci[-1] == "make test", ci

@@ -1,4 +1,5 @@
 """utils.data.facades: the procedural CMP-style facades (label maps, photos, label images, perspective jitter)."""
+
 import numpy as np
 import pytest
 import torch
@@ -64,9 +65,13 @@ def looks_like_facades(photos, labels) -> bool:
     m = class_means(photos, labels)
     lum = m.mean(1)
     blue = m[:, 2] - m[:, 0]
-    return bool(lum[WINDOW] < lum[FACADE] - 0.2 and blue[WINDOW] > blue[FACADE] + 0.05
-                and blue[BACKGROUND] > blue[FACADE] + 0.1 and lum[BACKGROUND] > lum[WINDOW] + 0.3
-                and lum[facades.DOOR] < lum[FACADE] - 0.3)
+    return bool(
+        lum[WINDOW] < lum[FACADE] - 0.2
+        and blue[WINDOW] > blue[FACADE] + 0.05
+        and blue[BACKGROUND] > blue[FACADE] + 0.1
+        and lum[BACKGROUND] > lum[WINDOW] + 0.3
+        and lum[facades.DOOR] < lum[FACADE] - 0.3
+    )
 
 
 def test_photo_statistics_follow_the_labels(pairs):

@@ -1,4 +1,5 @@
 """The fast path (utils.scale.fast) learns what the plain path learns: same losses over a few steps on the CPU."""
+
 from __future__ import annotations
 
 import copy
@@ -35,7 +36,10 @@ def pix2pix_runs(sp: fast.Speed) -> tuple[list[dict[str, float]], list[dict[str,
     batches = [(torch.rand(2, 3, SIZE, SIZE) * 2 - 1, torch.rand(2, 3, SIZE, SIZE) * 2 - 1) for _ in range(STEPS)]
 
     G1, D1 = copy.deepcopy(G), copy.deepcopy(D)
-    o_g, o_d = torch.optim.Adam(G1.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(D1.parameters(), 2e-4, betas=(0.5, 0.999))
+    o_g, o_d = (
+        torch.optim.Adam(G1.parameters(), 2e-4, betas=(0.5, 0.999)),
+        torch.optim.Adam(D1.parameters(), 2e-4, betas=(0.5, 0.999)),
+    )
     plain = [pix2pix.pix2pix_step(G1, D1, o_g, o_d, batch) for batch in batches]
 
     G2, D2 = fast.prepare(copy.deepcopy(G), sp, "cpu"), fast.prepare(copy.deepcopy(D), sp, "cpu")
@@ -91,8 +95,12 @@ def test_the_comparison_catches_a_different_loss():
 def test_cyclegan_fast_path_gives_the_plain_losses():
     sp = GPU_LAYOUT
     torch.manual_seed(0)
-    nets = cyclegan.CycleGAN(cyclegan.resnet_generator(3, 3, 8, 2), cyclegan.resnet_generator(3, 3, 8, 2),
-                             cyclegan.cyclegan_discriminator(3, 8, 2), cyclegan.cyclegan_discriminator(3, 8, 2))
+    nets = cyclegan.CycleGAN(
+        cyclegan.resnet_generator(3, 3, 8, 2),
+        cyclegan.resnet_generator(3, 3, 8, 2),
+        cyclegan.cyclegan_discriminator(3, 8, 2),
+        cyclegan.cyclegan_discriminator(3, 8, 2),
+    )
     batches = [(torch.rand(2, 3, SIZE, SIZE) * 2 - 1, torch.rand(2, 3, SIZE, SIZE) * 2 - 1) for _ in range(STEPS)]
     runs = []
     for path in ("plain", "fast"):
@@ -106,8 +114,10 @@ def test_cyclegan_fast_path_gives_the_plain_losses():
             for net in (n.g_ab, n.g_ba, n.d_a, n.d_b):
                 fast.prepare(net, sp, "cpu")
             o_g, o_d = fast.adam(n.generators(), sp), fast.adam(n.discriminators(), sp)
-            logs = [fast.train_step_cyclegan(n, o_g, o_d, fast.images(a, sp, "cpu"), fast.images(b, sp, "cpu"), *pools,
-                                             sp) for a, b in batches]
+            logs = [
+                fast.train_step_cyclegan(n, o_g, o_d, fast.images(a, sp, "cpu"), fast.images(b, sp, "cpu"), *pools, sp)
+                for a, b in batches
+            ]
         runs.append([{k: float(v) for k, v in step.items()} for step in logs])
     same_losses(*runs)
 
@@ -123,13 +133,24 @@ def test_fast_style_fast_path_gives_the_plain_losses():
     # the plain path: utils.faststyle.train_fast_style, one batch per step, logging every step
     queue = list(batches)
     plain_net = copy.deepcopy(net)
-    history = faststyle.train_fast_style(plain_net, loss_net, style, lambda n: queue.pop(0), STEPS, batch_size=2,
-                                         tv_weight=1e-3, log_every=1, device=torch.device("cpu"))
+    history = faststyle.train_fast_style(
+        plain_net,
+        loss_net,
+        style,
+        lambda n: queue.pop(0),
+        STEPS,
+        batch_size=2,
+        tv_weight=1e-3,
+        log_every=1,
+        device=torch.device("cpu"),
+    )
     plain = [{k: getattr(history, k)[i] for k in ("content", "style", "tv", "total")} for i in range(STEPS)]
     fast_net = fast.prepare(copy.deepcopy(net), sp, "cpu")
     opt = torch.optim.Adam(fast_net.parameters(), lr=1e-3, fused=True)
-    steps = (fast.train_step_fast_style(fast_net, loss_net, opt, fast.images(x, sp, "cpu"), grams, sp, tv_weight=1e-3)
-             for x in batches)
+    steps = (
+        fast.train_step_fast_style(fast_net, loss_net, opt, fast.images(x, sp, "cpu"), grams, sp, tv_weight=1e-3)
+        for x in batches
+    )
     quick = [{k: float(v) for k, v in logs.items()} for logs in steps]
     same_losses(plain, quick)
 
@@ -143,8 +164,9 @@ def test_bf16_stays_close_and_keeps_the_losses_in_float32():
     D = pix2pix.patchgan_discriminator(6, 8, 2)
     a, b = torch.rand(2, 3, SIZE, SIZE) * 2 - 1, torch.rand(2, 3, SIZE, SIZE) * 2 - 1
     G1, D1 = copy.deepcopy(G), copy.deepcopy(D)
-    ref = pix2pix.pix2pix_step(G1, D1, fast.adam(G1.parameters(), fast.PLAIN), fast.adam(D1.parameters(), fast.PLAIN),
-                              (a, b))
+    ref = pix2pix.pix2pix_step(
+        G1, D1, fast.adam(G1.parameters(), fast.PLAIN), fast.adam(D1.parameters(), fast.PLAIN), (a, b)
+    )
     logs = fast.train_step_pix2pix(G, D, fast.adam(G.parameters(), sp), fast.adam(D.parameters(), sp), a, b, sp)
     assert all(v.dtype == torch.float32 for v in logs.values())
     assert all(p.dtype == torch.float32 for p in G.parameters())

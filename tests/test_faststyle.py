@@ -1,11 +1,12 @@
 """Fast style transfer (utils.faststyle): the transformation network's shapes and range, its refusals, no transposed
 convolutions, training that lowers the perceptual loss, determinism, and the checkpoint round trip."""
+
 import pytest
 import torch
 from torch import nn
 
 import utils
-from utils import faststyle, perceptual, train
+from utils import faststyle, perceptual
 from utils.course import checkpoints
 
 LAYERS = ("relu1_2", "relu2_2")  # a shallow loss network keeps the training tests fast
@@ -20,9 +21,20 @@ def tiny_run(loss_net, seed=0, steps=30):
     utils.seed_everything(seed, threads=1)
     net = faststyle.TransformNet(width=8, n_blocks=1)
     style = faststyle.style_image("flower", 32)
-    history = faststyle.train_fast_style(net, loss_net, style, faststyle.content_sampler(32, seed=seed), steps,
-                                         batch_size=2, lr=3e-3, style_weight=1.0, tv_weight=1.0,
-                                         style_layers=LAYERS, log_every=10, device=torch.device("cpu"))
+    history = faststyle.train_fast_style(
+        net,
+        loss_net,
+        style,
+        faststyle.content_sampler(32, seed=seed),
+        steps,
+        batch_size=2,
+        lr=3e-3,
+        style_weight=1.0,
+        tv_weight=1.0,
+        style_layers=LAYERS,
+        log_every=10,
+        device=torch.device("cpu"),
+    )
     return net, history
 
 
@@ -173,6 +185,12 @@ def test_shipped_checkpoint_and_its_results_file():
     grams = perceptual.style_targets(loss_net, faststyle.style_image())
     with torch.no_grad():
         score = lambda y: perceptual.perceptual_objective(
-            loss_net, y, perceptual.content_targets(loss_net, photo, [faststyle.CONTENT_LAYER]), grams,
-            recipe["content_weight"], recipe["style_weight"], recipe["tv_weight"])["total"]
+            loss_net,
+            y,
+            perceptual.content_targets(loss_net, photo, [faststyle.CONTENT_LAYER]),
+            grams,
+            recipe["content_weight"],
+            recipe["style_weight"],
+            recipe["tv_weight"],
+        )["total"]
         assert score(out) < 0.6 * score(photo)  # ... and lowers the loss it was trained for on an unseen photo

@@ -6,6 +6,7 @@
   ``NotImplementedError`` (nbval's NBVAL_RAISES_EXCEPTION cannot show this: it passes when nothing is raised).
   Solutions are executed by nbval in the same test run.
 """
+
 import importlib.util
 from pathlib import Path
 
@@ -35,7 +36,8 @@ def test_lesson_is_generated_from_its_solution(sol):
     committed = (ROOT / "lessons" / sol.name).read_text()
     assert committed == make_lessons.lesson_text(sol), (
         f"lessons/{sol.name} has drifted from solutions/{sol.name}: edit the solution, then run "
-        "`python scripts/make_lessons.py` (make lessons)")
+        "`python scripts/make_lessons.py` (make lessons)"
+    )
 
 
 def test_blank_out_replaces_only_solution_blocks():
@@ -62,13 +64,21 @@ def test_lesson_runs_to_its_first_exercise_and_fails_only_at_the_blanks(sol, mon
     monkeypatch.setenv("COURSE_QUICK", "1")
     monkeypatch.setenv("TQDM_DISABLE", "1")
     lesson = nbformat.read(ROOT / "lessons" / sol.name, as_version=4)
-    NotebookClient(lesson, timeout=300, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(ROOT / "lessons")}}).execute()
+    NotebookClient(
+        lesson,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=True,
+        resources={"metadata": {"path": str(ROOT / "lessons")}},
+    ).execute()
     exercises = exercise_cells(nbformat.read(sol, as_version=4))
-    errors = {i: o for i, c in enumerate(lesson.cells) if c.cell_type == "code"
-              for o in c.outputs if o.output_type == "error"}
+    errors = {
+        i: o for i, c in enumerate(lesson.cells) if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    }
     assert errors, "the lesson raised nothing: its blanks are not wired to its checks"
-    assert min(errors) > exercises[0], f"cell {min(errors)} fails before the first exercise: {errors[min(errors)].evalue}"
+    assert min(errors) > exercises[0], (
+        f"cell {min(errors)} fails before the first exercise: {errors[min(errors)].evalue}"
+    )
     for i, err in errors.items():
         assert err.ename == "NotImplementedError", f"cell {i} raised {err.ename}: {err.evalue}"
     for i in exercises:

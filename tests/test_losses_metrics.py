@@ -9,8 +9,9 @@ from utils import data, losses, metrics
 
 def test_discriminator_loss_is_binary_cross_entropy():
     real, fake = torch.randn(64, 1), torch.randn(64, 1)
-    bce = F.binary_cross_entropy(torch.sigmoid(real), torch.ones_like(real)) + \
-        F.binary_cross_entropy(torch.sigmoid(fake), torch.zeros_like(fake))
+    bce = F.binary_cross_entropy(torch.sigmoid(real), torch.ones_like(real)) + F.binary_cross_entropy(
+        torch.sigmoid(fake), torch.zeros_like(fake)
+    )
     assert torch.allclose(losses.discriminator_loss(real, fake), bce, atol=1e-5)
 
 

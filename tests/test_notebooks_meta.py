@@ -1,4 +1,5 @@
 """House rules for the course notebooks: small in git, the course kernel, the textbook shape, no path hacks."""
+
 import ast
 import json
 import re
@@ -38,7 +39,9 @@ def test_notebook_hygiene(path):
             continue
         checked = src.lstrip().startswith(MARK)
         if checked:
-            assert cell["outputs"], f"cell {i} is compared by nbval but has no stored output (scripts/store_checked_outputs.py)"
+            assert cell["outputs"], (
+                f"cell {i} is compared by nbval but has no stored output (scripts/store_checked_outputs.py)"
+            )
         else:
             assert not cell["outputs"], f"cell {i}: only {MARK} cells keep outputs in git"
         assert all(o.get("output_type") != "error" for o in cell["outputs"]), f"cell {i}: a stored traceback"
@@ -54,16 +57,23 @@ def test_course_notebook_shape(path):
     assert any("assert " in source(c) for c in cs if c["cell_type"] == "code"), "at least one check"
 
 
-WIDGETS = {"03_mode_collapse.ipynb": "ModeCollapseExplorer(", "07_cyclegan.ipynb": "CycleExplorer(",
-           "08_perceptual_loss_and_style_transfer.ipynb": "GramExplorer("}
+WIDGETS = {
+    "03_mode_collapse.ipynb": "ModeCollapseExplorer(",
+    "07_cyclegan.ipynb": "CycleExplorer(",
+    "08_perceptual_loss_and_style_transfer.ipynb": "GramExplorer(",
+}
 
 
 @pytest.mark.parametrize("name", WIDGETS)
 def test_widgets_have_a_static_picture_for_plain_viewers(name):
     cs = cells(ROOT / "notebooks" / name)
     at = next(i for i, c in enumerate(cs) if c["cell_type"] == "code" and WIDGETS[name] in source(c))
-    pictures = [m for c in cs[at - 2: at + 4] if c["cell_type"] == "markdown"
-                for m in re.findall(r"!\[[^\]]+\]\((figures/[^)]+\.png)\)", source(c))]
+    pictures = [
+        m
+        for c in cs[at - 2 : at + 4]
+        if c["cell_type"] == "markdown"
+        for m in re.findall(r"!\[[^\]]+\]\((figures/[^)]+\.png)\)", source(c))
+    ]
     assert pictures, f"{name}: put a static picture of the widget (scripts/make_widget_previews.py) next to it"
     for pic in pictures:
         path = ROOT / "notebooks" / pic
@@ -96,7 +106,8 @@ def test_no_cell_spills_the_seed_generator(path):
         last = tree.body[-1] if tree.body else None
         if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
             assert "seed_everything" not in ast.unparse(last.value.func), (
-                f"cell {i} ends with seed_everything(...): its Generator is printed; assign it or add a line after it")
+                f"cell {i} ends with seed_everything(...): its Generator is printed; assign it or add a line after it"
+            )
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -105,4 +116,6 @@ def test_markdown_has_no_control_characters(path):
     for i, cell in enumerate(cells(path)):
         if cell["cell_type"] == "markdown":
             bad = re.search(r"[\t\x07\x08\x0b\x0c\r]", source(cell))
-            assert not bad, f"cell {i}: control character {bad.group()!r} near {source(cell)[bad.start() - 20:bad.end() + 10]!r}"
+            assert not bad, (
+                f"cell {i}: control character {bad.group()!r} near {source(cell)[bad.start() - 20 : bad.end() + 10]!r}"
+            )

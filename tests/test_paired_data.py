@@ -1,4 +1,5 @@
 """utils.data's paired images: edges -> photo and gray -> colour crops, and the pix2pix A|B side-by-side loader."""
+
 import numpy as np
 import pytest
 import torch
@@ -22,8 +23,9 @@ def test_edges_to_photo_pairs():
         """Mean photo gradient on edge pixels minus off them: high when the edges belong to the photos."""
         gray = photos.mean(1)
         grad = torch.zeros_like(gray)
-        grad[:, 1:-1, 1:-1] = ((gray[:, 1:-1, 2:] - gray[:, 1:-1, :-2]).abs()
-                               + (gray[:, 2:, 1:-1] - gray[:, :-2, 1:-1]).abs())
+        grad[:, 1:-1, 1:-1] = (gray[:, 1:-1, 2:] - gray[:, 1:-1, :-2]).abs() + (
+            gray[:, 2:, 1:-1] - gray[:, :-2, 1:-1]
+        ).abs()
         on = edges[:, 0] < 0
         return float(grad[on].mean() - grad[~on].mean())
 

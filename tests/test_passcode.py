@@ -1,9 +1,10 @@
 """Anonymisation with a passcode (utils.passcode): passcodes, the generator's input, the losses, training, measuring."""
+
 import pytest
 import torch
 
-from utils import passcode as pc
 from utils import data, pix2pix
+from utils import passcode as pc
 
 
 def small_generator(bits: int = 4, size: int = 8) -> torch.nn.Module:
@@ -77,8 +78,9 @@ def test_losses_are_scalars_and_the_identity_and_gan_terms_are_optional():
     codes = pc.random_passcodes(12, 4, torch.Generator().manual_seed(3)).split(4)
     plain = pc.passcode_losses(g, x, *codes)
     assert plain["identity"] == 0 and plain["gan"] == 0
-    full = pc.passcode_losses(g, x, *codes, identity=lambda im: torch.nn.functional.normalize(im.flatten(1), dim=1),
-                              discriminator=d)
+    full = pc.passcode_losses(
+        g, x, *codes, identity=lambda im: torch.nn.functional.normalize(im.flatten(1), dim=1), discriminator=d
+    )
     for key in ("total", "recovery", "wrong", "anonymity", "diversity", "identity", "gan"):
         assert full[key].dim() == 0 and torch.isfinite(full[key])
     assert full["gan"] > 0 and full["identity"] >= 0
@@ -90,8 +92,9 @@ def test_losses_are_scalars_and_the_identity_and_gan_terms_are_optional():
 def test_a_few_training_steps_lower_the_recovery_loss():
     faces = data.face_images(8, "train")[:8]
     g = small_generator()
-    history = pc.train_passcode(g, faces, steps=60, batch_size=8, bits=4, lr=1e-3, warmup=60, log_every=10,
-                                device=torch.device("cpu"))
+    history = pc.train_passcode(
+        g, faces, steps=60, batch_size=8, bits=4, lr=1e-3, warmup=60, log_every=10, device=torch.device("cpu")
+    )
     assert len(history.step) == 6 and history.seconds > 0
     assert history.recovery[-1] < history.recovery[0]
     assert all(v != v for v in history.d_loss)  # nan without a discriminator
@@ -100,8 +103,16 @@ def test_a_few_training_steps_lower_the_recovery_loss():
 def test_training_with_a_discriminator_logs_its_loss():
     faces = torch.rand(8, 1, 8, 8) * 2 - 1
     d = pix2pix.patchgan_discriminator(1, width=4, n_layers=1)
-    history = pc.train_passcode(small_generator(), faces, steps=4, batch_size=4, bits=4, discriminator=d,
-                                log_every=2, device=torch.device("cpu"))
+    history = pc.train_passcode(
+        small_generator(),
+        faces,
+        steps=4,
+        batch_size=4,
+        bits=4,
+        discriminator=d,
+        log_every=2,
+        device=torch.device("cpu"),
+    )
     assert len(history.d_loss) == 2 and all(v == v for v in history.d_loss)
 
 

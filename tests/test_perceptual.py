@@ -1,4 +1,5 @@
 """utils.perceptual: the VGG loss network (names, truncation, frozen, normalisation, weights offline) and the losses."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,14 +27,21 @@ def hub_in_tmp(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def offline(monkeypatch):
     """A fake network that is always down: every urlopen raises URLError."""
+
     def down(url, timeout=None):
         raise urllib.error.URLError("fake network: offline")
 
     monkeypatch.setattr(urllib.request, "urlopen", down)
 
 
-def fixture_weights(folder: Path, arch: str = "vgg16", n_modules: int = 9, seed: int = 1, name: str | None = None,
-                    torchvision_keys: bool = True) -> Path:
+def fixture_weights(
+    folder: Path,
+    arch: str = "vgg16",
+    n_modules: int = 9,
+    seed: int = 1,
+    name: str | None = None,
+    torchvision_keys: bool = True,
+) -> Path:
     """Save a small VGG state dict (the first ``n_modules`` of features, random) as a torchvision-like .pth file."""
     features = P.init_random(P._make_features(arch, n_modules), seed=seed)
     state = features.state_dict()
@@ -74,10 +82,20 @@ def test_layer_names_follow_torchvisions_layer_list(arch, builder):
     assert names[:5] == ["conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1"]
     assert names.index("relu2_2") == 8
     if arch == "vgg16":
-        assert names.index("relu3_3") == 15 and names.index("conv4_2") == 19 and names.index("relu4_3") == 22 and names[-2] == "relu5_3"
+        assert (
+            names.index("relu3_3") == 15
+            and names.index("conv4_2") == 19
+            and names.index("relu4_3") == 22
+            and names[-2] == "relu5_3"
+        )
         assert len(names) == 31
     else:
-        assert names.index("relu3_4") == 17 and names.index("conv4_2") == 21 and names.index("relu4_4") == 26 and names[-2] == "relu5_4"
+        assert (
+            names.index("relu3_4") == 17
+            and names.index("conv4_2") == 21
+            and names.index("relu4_4") == 26
+            and names[-2] == "relu5_4"
+        )
         assert len(names) == 37
 
 
@@ -134,8 +152,9 @@ def test_imagenet_normalisation_happens_inside():
     torch.testing.assert_close(net.normalize(white)[0, :, 0, 0], (1 - mean) / std)
     x = torch.rand(2, 3, 8, 8) * 2 - 1  # the features are those of the normalised image
     conv = net.features[0]
-    expected = nn.functional.conv2d(((x + 1) / 2 - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1),
-                                    conv.weight, conv.bias, padding=1)
+    expected = nn.functional.conv2d(
+        ((x + 1) / 2 - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1), conv.weight, conv.bias, padding=1
+    )
     torch.testing.assert_close(net(x)["conv1_1"], expected)
     grey = torch.rand(2, 1, 8, 8) * 2 - 1  # a grey image counts as three equal channels
     torch.testing.assert_close(net(grey)["conv1_1"], net(grey.repeat(1, 3, 1, 1))["conv1_1"])
@@ -360,8 +379,9 @@ def test_optimise_image_lowers_the_loss_and_leaves_init_alone(method):
     target = torch.rand(1, 3, 16, 16, generator=gen) * 2 - 1
     init = torch.rand(1, 3, 16, 16, generator=gen) * 0.2 - 0.1
     before = init.clone()
-    out, history = P.optimise_image(net, init, content=P.content_targets(net, target, ["relu1_2"]),
-                                    method=method, steps=30, progress=False)
+    out, history = P.optimise_image(
+        net, init, content=P.content_targets(net, target, ["relu1_2"]), method=method, steps=30, progress=False
+    )
     assert torch.equal(init, before) and not out.requires_grad
     assert out.shape == init.shape and out.min() >= -1 and out.max() <= 1
     assert len(history) >= 30 if method == "adam" else 10 <= len(history) <= 37
@@ -407,8 +427,17 @@ def test_optimise_multiscale_ends_at_the_last_size_and_checks_its_arguments():
     content = data.bundled_image("chelsea", 32)[None]
     style = data.bundled_image("gravel", 32)[None]
     init = torch.zeros(1, 3, 16, 16)
-    out, history = P.optimise_multiscale(net, init, (16, 32), (4, 4), content=content, style=style,
-                                         content_layers=("relu2_1",), style_weight=10.0, progress=False)
+    out, history = P.optimise_multiscale(
+        net,
+        init,
+        (16, 32),
+        (4, 4),
+        content=content,
+        style=style,
+        content_layers=("relu2_1",),
+        style_weight=10.0,
+        progress=False,
+    )
     assert out.shape == (1, 3, 32, 32) and out.abs().max() < 1
     assert len(history) >= 2 and all(h == h for h in history)
     texture, _ = P.optimise_multiscale(net, torch.zeros(1, 1, 16, 16), (16,), (3,), style=style, progress=False)

@@ -1,5 +1,6 @@
 """pix2pix's pieces: the U-Net (with and without skips), the PatchGAN and its receptive field, the conditional pair,
 the losses, one training step in each ablation setting, and a short end-to-end run that learns a fixed mapping."""
+
 import math
 
 import pytest
@@ -80,7 +81,9 @@ def test_without_skips_everything_goes_through_the_bottleneck(skips):
     bottleneck = torch.randn(2, G.down[-1][0].out_channels, 1, 1)
     out1, out2 = (_output_with_fixed_bottleneck(G, a, bottleneck) for a in (a1, a2))
     if skips:
-        assert (out1 - out2).abs().max() > 1e-3  # the skips carry the input around the bottleneck (so the test can see leaks)
+        assert (
+            out1 - out2
+        ).abs().max() > 1e-3  # the skips carry the input around the bottleneck (so the test can see leaks)
     else:
         assert torch.equal(out1, out2)  # nothing of a reaches the output except through the 1x1 bottleneck
         assert all(block[0].in_channels == G.down[-2 - j][0].out_channels for j, block in enumerate(G.up[1:]))
@@ -156,7 +159,12 @@ def test_patchgan_layout_follows_the_paper():
     D = pix2pix.patchgan_discriminator()
     convs = [m for m in D if isinstance(m, nn.Conv2d)]
     assert [(c.in_channels, c.out_channels, c.stride[0]) for c in convs] == [
-        (6, 64, 2), (64, 128, 2), (128, 256, 2), (256, 512, 1), (512, 1, 1)]
+        (6, 64, 2),
+        (64, 128, 2),
+        (128, 256, 2),
+        (256, 512, 1),
+        (512, 1, 1),
+    ]
     assert sum(isinstance(m, nn.BatchNorm2d) for m in D) == 3 and not isinstance(D[1], nn.BatchNorm2d)
     with pytest.raises(ValueError, match="too small"):
         pix2pix.patch_output_size(8)
@@ -201,8 +209,11 @@ def _setup(size=32, width=4, conditional=True):
     return G, D, torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4)
 
 
-@pytest.mark.parametrize("setting", [dict(), dict(use_gan=False), dict(use_l1=False), dict(conditional=False)],
-                         ids=["L1 + cGAN", "L1 only", "cGAN only", "GAN + L1 (unconditional D)"])
+@pytest.mark.parametrize(
+    "setting",
+    [dict(), dict(use_gan=False), dict(use_l1=False), dict(conditional=False)],
+    ids=["L1 + cGAN", "L1 only", "cGAN only", "GAN + L1 (unconditional D)"],
+)
 def test_step_in_every_ablation_setting(setting):
     utils.seed_everything(0, threads=1)
     G, D, opt_g, opt_d = _setup(conditional=setting.get("conditional", True))
@@ -214,7 +225,9 @@ def test_step_in_every_ablation_setting(setting):
     if setting.get("use_gan", True):
         assert d_moved and math.isfinite(logs["d_loss"])
     else:
-        assert not d_moved and math.isnan(logs["d_loss"]) and math.isclose(logs["g_loss"], 100 * logs["l1"], rel_tol=1e-5)
+        assert (
+            not d_moved and math.isnan(logs["d_loss"]) and math.isclose(logs["g_loss"], 100 * logs["l1"], rel_tol=1e-5)
+        )
     if not setting.get("use_l1", True):
         assert math.isclose(logs["g_loss"], logs["g_gan"], rel_tol=1e-5)
 
@@ -249,9 +262,19 @@ def test_training_reduces_l1_on_a_fixed_mapping(capsys):
     G, D = pix2pix.unet_generator(size=32, width=8), pix2pix.patchgan_discriminator(width=8)
     start = float((pix2pix.translate(G, a, dropout=False) - b).abs().mean())
     seen = []
-    history = pix2pix.train_pix2pix(G, D, (a, b), steps=60, batch_size=2, lr=1e-3, log_every=10,
-                                    callback=lambda step, g, d: seen.append(step), callback_every=30, device=CPU,
-                                    desc="tiny pix2pix")
+    history = pix2pix.train_pix2pix(
+        G,
+        D,
+        (a, b),
+        steps=60,
+        batch_size=2,
+        lr=1e-3,
+        log_every=10,
+        callback=lambda step, g, d: seen.append(step),
+        callback_every=30,
+        device=CPU,
+        desc="tiny pix2pix",
+    )
     end = float((pix2pix.translate(G, a, dropout=False) - b).abs().mean())
     assert history.step == [10, 20, 30, 40, 50, 60] and len(history.l1) == len(history.d_loss) == 6
     assert seen == [0, 30, 60]

@@ -1,4 +1,5 @@
 """Notebook 03's remedies for mode collapse: packing, unrolling, the gradient penalty, minibatch std, the table."""
+
 import math
 
 import pytest
@@ -190,9 +191,19 @@ def test_make_builds_networks_that_train_gan_can_train(method, capsys):
     assert G(torch.randn(5, 2)).shape == (5, 2)
     mix = data.ring()
     snaps = train.Snapshots2D(torch.randn(20, 2), mix.extent(), resolution=8)
-    history = train.train_gan(G, D, mix.sampler(), 3, 2, step_fn=step, device=torch.device("cpu"), log_every=1,
-                              callback=lambda s, g, d: snaps(s, g, remedies.surface_view(method, d)),
-                              callback_every=1, **kw)
+    history = train.train_gan(
+        G,
+        D,
+        mix.sampler(),
+        3,
+        2,
+        step_fn=step,
+        device=torch.device("cpu"),
+        log_every=1,
+        callback=lambda s, g, d: snaps(s, g, remedies.surface_view(method, d)),
+        callback_every=1,
+        **kw,
+    )
     assert history.step == [1, 2, 3] and all(math.isfinite(v) for v in history.d_loss + history.g_loss)
     assert [f["step"] for f in snaps.frames] == [0, 1, 2, 3]
     assert all(f["samples"].shape == (20, 2) and f["surface"].shape == (8, 8) for f in snaps.frames)
@@ -220,8 +231,9 @@ def test_make_rejects_bad_input():
 
 
 def test_train_runs_returns_frames_keyed_by_dataset_and_method(capsys):
-    runs, histories = remedies.train_runs(["plain", "PacGAN"], datasets=["ring", "grid"], steps=4, frames=2,
-                                          n_samples=30, resolution=6, seed=0)
+    runs, histories = remedies.train_runs(
+        ["plain", "PacGAN"], datasets=["ring", "grid"], steps=4, frames=2, n_samples=30, resolution=6, seed=0
+    )
     assert set(runs) == set(histories) == {(d, m) for d in ("ring", "grid") for m in ("plain", "PacGAN")}
     for frames in runs.values():
         assert [f["step"] for f in frames] == [0, 2, 4]

@@ -1,5 +1,6 @@
 """The FCN-score analogue: the confusion matrix and the three scores worked out by hand, the segmenter's shapes and
 input checks, and a short training run that learns to segment procedural facades far better than chance."""
+
 import math
 
 import pytest
@@ -87,8 +88,9 @@ def test_segmenter_learns_procedural_facades():
     utils.seed_everything(0, threads=1)
     _, photos, labels = facades.facades_pairs(48, 32, seed=5).tensors
     net = fcn_score.segmenter(facades.N_CLASSES, width=8)
-    losses = fcn_score.train_segmenter(net, photos[:40], labels[:40], epochs=25, batch_size=8,
-                                     device=torch.device("cpu"))
+    losses = fcn_score.train_segmenter(
+        net, photos[:40], labels[:40], epochs=25, batch_size=8, device=torch.device("cpu")
+    )
     assert losses[-1] < 0.75 * losses[0]
     s = fcn_score.score_photos(net, photos[40:], labels[40:])
     majority = float(torch.bincount(labels[40:].flatten()).max()) / labels[40:].numel()  # always the commonest class

@@ -1,4 +1,5 @@
 """The start page (notebooks/00_start_here.ipynb) and the environment check behind it (utils/environment.py)."""
+
 import importlib.metadata
 import json
 import re
@@ -7,9 +8,7 @@ import socket
 import urllib.request
 from pathlib import Path
 
-
-from utils import train
-from utils.course import environment
+from utils.course import checkpoints, environment
 from utils.course.environment import Check
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,11 +48,14 @@ def test_every_pin_of_pyproject_is_checked():
 
 # --------------------------------------------------------------------------- checkpoints
 def _copy_checkpoints(folder: Path, names: list[str]) -> None:
-    sums = dict(reversed(line.split()) for line in (train.CHECKPOINTS / "SHA256SUMS").read_text().splitlines()
-                if line.strip())
+    sums = dict(
+        reversed(line.split())
+        for line in (checkpoints.CHECKPOINTS / "SHA256SUMS").read_text().splitlines()
+        if line.strip()
+    )
     folder.mkdir()
     for name in names:
-        shutil.copy(train.CHECKPOINTS / name, folder / name)
+        shutil.copy(checkpoints.CHECKPOINTS / name, folder / name)
     (folder / "SHA256SUMS").write_text("".join(f"{sums[n]}  {n}\n" for n in names))
 
 

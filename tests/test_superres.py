@@ -1,6 +1,7 @@
 """Super-resolution's pieces: LR/HR data and the held-out split, the bicubic baseline, PSNR against hand-computed
 values, the sharpness measure, the generator's and the discriminator's shapes, one training step of each kind, and a
 short run that learns."""
+
 import math
 
 import pytest
@@ -100,8 +101,9 @@ def test_a_short_run_learns_its_training_batch():
     utils.seed_everything(0, threads=1)
     lr, hr = superres.crop_sampler(32, seed=0)(8)
     G = superres.SRResNet(width=16, blocks=2)
-    history = superres.train_sr(G, lambda n: (lr, hr), steps=300, pixel="l1", batch_size=8, lr=2e-3, log_every=20,
-                                device=torch.device("cpu"))
+    history = superres.train_sr(
+        G, lambda n: (lr, hr), steps=300, pixel="l1", batch_size=8, lr=2e-3, log_every=20, device=torch.device("cpu")
+    )
     assert history.step[-1] == 300 and history.seconds > 0 and history.pixel[-1] < 0.8 * history.pixel[0]
     gain = superres.evaluate(G, lr, hr)["psnr"] - superres.evaluate(superres.bicubic_upsample, lr, hr)["psnr"]
     assert gain > 1, f"300 steps on one batch should beat bicubic on it clearly, got {gain:+.2f} dB"

@@ -39,8 +39,19 @@ def run(seed: int, steps: int = 20, **kw):
     mix = data.ring()
     G, D = models.mlp_generator(), models.mlp_discriminator()
     calls = []
-    h = train.train_gan(G, D, mix.sampler(g), steps=steps, z_dim=2, batch_size=32, log_every=5,
-                        callback=lambda s, g_, d_: calls.append(s), callback_every=10, device=torch.device("cpu"), **kw)
+    h = train.train_gan(
+        G,
+        D,
+        mix.sampler(g),
+        steps=steps,
+        z_dim=2,
+        batch_size=32,
+        log_every=5,
+        callback=lambda s, g_, d_: calls.append(s),
+        callback_every=10,
+        device=torch.device("cpu"),
+        **kw,
+    )
     return h, calls, G
 
 
@@ -140,9 +151,9 @@ def test_log_means_appends_the_mean_since_the_last_log_and_resets():
 
     history, sums = Pix2PixHistory(), {"d_loss": 0.0, "g_loss": 0.0, "g_gan": 0.0, "l1": 0.0}
     sums.update(l1=6.0, d_loss=3.0)
-    train.log_means(history, sums, 3)           # 3 steps since the start
+    train.log_means(history, sums, 3)  # 3 steps since the start
     sums.update(l1=2.0)
-    train.log_means(history, sums, 5)           # 2 steps since the last log
+    train.log_means(history, sums, 5)  # 2 steps since the last log
     assert history.step == [3, 5] and history.l1 == [2.0, 1.0] and history.d_loss == [1.0, 0.0]
     assert all(v == 0.0 for v in sums.values())
 

@@ -1,5 +1,6 @@
 """utils.data's unpaired images (CycleGAN): the painterly filter, photos <-> paintings, the trainA/trainB folder
 loader, and the monet2photo registration."""
+
 import socket
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Video translation: the procedural scenes, the one-hot planes, the temporal sampler, translate_video and flicker."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -68,14 +69,14 @@ def test_previous_frame_sampler_pairs_frame_t_with_frame_t_minus_1():
     flat, flat_labels = frames.flatten(0, 1), labels.flatten(0, 1)
     for ai, bi in zip(a, b):
         t = next(i for i in range(len(flat)) if torch.equal(flat[i], bi))
-        assert torch.equal(ai[:K], video.label_planes(flat_labels[t:t + 1])[0])
+        assert torch.equal(ai[:K], video.label_planes(flat_labels[t : t + 1])[0])
         before = t if t % 4 == 0 else t - 1  # frame 0 of a video: its own planes and a blank
-        assert torch.equal(ai[K:2 * K], video.label_planes(flat_labels[before:before + 1])[0])
-        prev = ai[2 * K:]
+        assert torch.equal(ai[K : 2 * K], video.label_planes(flat_labels[before : before + 1])[0])
+        prev = ai[2 * K :]
         assert torch.equal(prev, torch.zeros_like(prev)) if t % 4 == 0 else torch.equal(prev, flat[t - 1])
     a, _ = video.previous_frame_sampler(labels, frames, noise=0.0, blank=1.0)(4)
-    assert torch.equal(a[:, 2 * K:], torch.zeros(4, 3, 32, 32))
-    assert torch.equal(a[:, :K], a[:, K:2 * K])
+    assert torch.equal(a[:, 2 * K :], torch.zeros(4, 3, 32, 32))
+    assert torch.equal(a[:, :K], a[:, K : 2 * K])
 
 
 def test_temporal_generator_blends_the_previous_frame_with_its_painting():
@@ -109,8 +110,10 @@ def test_translate_video_shapes_for_both_models():
     assert out.shape == (3, 3, 32, 32)
     out2 = video.translate_video(temporal, planes, temporal=True, previous=frames[0])
     assert out2.shape == (3, 3, 32, 32) and not torch.equal(out, out2)
-    assert torch.equal(video.translate_video(per_frame, planes, temporal=False),
-                       video.translate_video(per_frame, planes, temporal=False)), "eval mode without dropout repeats"
+    assert torch.equal(
+        video.translate_video(per_frame, planes, temporal=False),
+        video.translate_video(per_frame, planes, temporal=False),
+    ), "eval mode without dropout repeats"
 
 
 def test_translate_video_is_autoregressive():
@@ -119,8 +122,9 @@ def test_translate_video_is_autoregressive():
     torch.manual_seed(0)
     g = video.temporal_generator(size=32, width=4)
     out = video.translate_video(g, planes, temporal=True)
-    first = pix2pix.translate(g, torch.cat([planes[0:1], planes[0:1], torch.zeros(1, 3, 32, 32)], 1), dropout=False,
-                              batch_stats=False)
+    first = pix2pix.translate(
+        g, torch.cat([planes[0:1], planes[0:1], torch.zeros(1, 3, 32, 32)], 1), dropout=False, batch_stats=False
+    )
     assert torch.allclose(out[0:1], first, atol=1e-6)
     again = pix2pix.translate(g, torch.cat([planes[1:2], planes[0:1], out[0:1]], 1), dropout=False, batch_stats=False)
     assert torch.allclose(out[1:2], again, atol=1e-6)
@@ -150,15 +154,20 @@ def test_flicker_by_hand():
     labels = torch.zeros(3, 1, 2, dtype=torch.int64)
     labels[1, 0, 1] = 1  # pixel (0, 1) changes its label at t = 1 and back at t = 2: it is left out of both pairs
     frames = torch.zeros(3, 2, 1, 2)
-    frames[1, 0] = 0.4                   # channel 0 of frame 1 steps by 0.4, channel 1 does not
-    frames[2, :, 0, 1] = 9.0             # a changed-label pixel: ignored
+    frames[1, 0] = 0.4  # channel 0 of frame 1 steps by 0.4, channel 1 does not
+    frames[2, :, 0, 1] = 9.0  # a changed-label pixel: ignored
     # pairs (0, 1) and (1, 2) at pixel (0, 0): channel means 0.2 and 0.2 -> 0.2
     assert video.flicker(frames, labels) == pytest.approx(0.2)
 
 
-@pytest.mark.parametrize("frames, labels", [(torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.int64)),
-                                            (torch.zeros(2, 3, 4, 4), torch.zeros(2, 4, 5, dtype=torch.int64)),
-                                            (torch.zeros(2, 4, 4), torch.zeros(2, 4, 4, dtype=torch.int64))])
+@pytest.mark.parametrize(
+    "frames, labels",
+    [
+        (torch.zeros(1, 3, 4, 4), torch.zeros(1, 4, 4, dtype=torch.int64)),
+        (torch.zeros(2, 3, 4, 4), torch.zeros(2, 4, 5, dtype=torch.int64)),
+        (torch.zeros(2, 4, 4), torch.zeros(2, 4, 4, dtype=torch.int64)),
+    ],
+)
 def test_flicker_rejects_bad_shapes(frames, labels):
     with pytest.raises(ValueError):
         video.flicker(frames, labels)

@@ -1,4 +1,5 @@
 """Widget logic, tested in Python: set the controls, check that what the widget shows follows."""
+
 import base64
 
 import matplotlib
@@ -17,10 +18,13 @@ def fake_runs():
     surface = torch.full((8, 8), 0.5)
     runs = {}
     for name, mix in (("ring", ring), ("grid", grid)):
-        covering = [{"step": s, "samples": mix.modes.repeat(10, 1) if s else torch.zeros(40, 2), "surface": surface}
-                    for s in (0, 100, 200)]
-        collapsed = [{"step": s, "samples": mix.modes[:1].repeat(40, 1), "surface": surface * (s / 200)}
-                     for s in (0, 100, 200)]
+        covering = [
+            {"step": s, "samples": mix.modes.repeat(10, 1) if s else torch.zeros(40, 2), "surface": surface}
+            for s in (0, 100, 200)
+        ]
+        collapsed = [
+            {"step": s, "samples": mix.modes[:1].repeat(40, 1), "surface": surface * (s / 200)} for s in (0, 100, 200)
+        ]
         runs[(name, "covers")] = covering
         runs[(name, "collapses")] = collapsed
     runs[("ring", "ring only")] = runs[("ring", "covers")][:2]
@@ -113,8 +117,9 @@ def test_cycle_explorer_redraws_and_reports_cycle_errors():
     for conv in models["identity"]:
         torch.nn.init.ones_(conv.weight)
         torch.nn.init.zeros_(conv.bias)
-    ex = CycleExplorer(models, a, b, domains=("hand", "type"),
-                       classify={"hand": lambda x: torch.zeros(len(x), dtype=torch.long)})
+    ex = CycleExplorer(
+        models, a, b, domains=("hand", "type"), classify={"hand": lambda x: torch.zeros(len(x), dtype=torch.long)}
+    )
     png0 = bytes(ex.image.value)
     assert ex.cycle_errors()["identity"] == 0  # an identity round trip has no cycle error
     assert ex.cycle_errors()["model 1"] > 0
@@ -154,8 +159,11 @@ def tiny_net():
 def _tiny_images():
     g = torch.Generator().manual_seed(0)
     ramp = torch.linspace(-1, 1, 16).view(1, 1, 1, 16).expand(1, 3, 16, 16).clone()
-    return {"noise": torch.rand(1, 3, 16, 16, generator=g) * 2 - 1, "ramp": ramp,
-            "stripes": torch.sin(torch.arange(16.0) * 1.6).view(1, 1, 16, 1).expand(1, 3, 16, 16).clone()}
+    return {
+        "noise": torch.rand(1, 3, 16, 16, generator=g) * 2 - 1,
+        "ramp": ramp,
+        "stripes": torch.sin(torch.arange(16.0) * 1.6).view(1, 1, 16, 1).expand(1, 3, 16, 16).clone(),
+    }
 
 
 @pytest.fixture
@@ -203,7 +211,9 @@ def test_gram_explorer_grams_and_top_pairs_are_right(gram_explorer, tiny_net):
     torch.testing.assert_close(torch.tensor(values), best, atol=1e-4, rtol=1e-4)
     for i, j, r in pairs:
         assert abs(r - float(corr[i, j])) < 1e-4
-    assert ex.active_channels("noise", "relu2_2", 3) == torch.argsort(flat.square().mean(1), descending=True)[:3].tolist()
+    assert (
+        ex.active_channels("noise", "relu2_2", 3) == torch.argsort(flat.square().mean(1), descending=True)[:3].tolist()
+    )
     ex.image_name.value, ex.layer.value = "noise", "relu2_2"
     assert ex.top_pairs(k=4) == pairs  # defaults: the chosen image and layer
 
@@ -215,7 +225,9 @@ def test_gram_explorer_style_distance(gram_explorer):
         ab, ba = ex.style_distance("noise", "stripes", layer), ex.style_distance("stripes", "noise", layer)
         assert ab > 0 and ab == pytest.approx(ba)
     total = ex.style_distance("noise", "ramp")
-    assert total == pytest.approx(ex.style_distance("noise", "ramp", "relu1_2") + ex.style_distance("noise", "ramp", "relu2_2"))
+    assert total == pytest.approx(
+        ex.style_distance("noise", "ramp", "relu1_2") + ex.style_distance("noise", "ramp", "relu2_2")
+    )
     expected = float((ex.gram("noise", "relu1_2") - ex.gram("ramp", "relu1_2")).square().sum())
     assert ex.style_distance("noise", "ramp", "relu1_2") == pytest.approx(expected)
 
@@ -262,15 +274,19 @@ def test_gram_explorer_rejects_bad_input(tiny_net):
         widgets.GramExplorer(tiny_net, images, layers=("relu3_3",))
     with pytest.raises(ValueError, match="synth_steps"):
         widgets.GramExplorer(tiny_net, images, synth_steps=0)
-    one = widgets.GramExplorer(tiny_net, {"grey": images["ramp"][:, :1]}, layers=("relu2_2",), synth_steps=2,
-                               synth_size=8)
+    one = widgets.GramExplorer(
+        tiny_net, {"grey": images["ramp"][:, :1]}, layers=("relu2_2",), synth_steps=2, synth_size=8
+    )
     assert one.other.value == "grey" and one.layer.options == ("relu2_2",)
     assert one.synthesize().shape == (1, 1, 8, 8)  # a grey image gets a grey texture
 
 
 def _style_grid(cws=(1.0, 10.0), sws=(1e2, 1e3, 1e4)):
-    return {(a, b): torch.full((1, 3, 8, 8), (i * len(sws) + j) / 10 - 0.5)
-            for i, a in enumerate(cws) for j, b in enumerate(sws)}
+    return {
+        (a, b): torch.full((1, 3, 8, 8), (i * len(sws) + j) / 10 - 0.5)
+        for i, a in enumerate(cws)
+        for j, b in enumerate(sws)
+    }
 
 
 def test_style_weights_explorer_follows_its_sliders():

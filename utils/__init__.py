@@ -10,10 +10,23 @@ Beside them: ``settings`` (quick mode, seeds, device, timing), ``validate`` (arg
 bundled, procedural and downloaded), ``course`` (exercise checks, widgets, the machine check, checkpoints) and
 ``scale`` (GPU fast path, benchmark, multi-GPU training), which no lesson imports.
 """
+
 from . import data, losses, metrics, models, settings, train, viz
 from .settings import describe, device, pick, progress, quick_mode, seed_everything, timer
 
 __all__ = [
-    "data", "losses", "metrics", "models", "settings", "train", "viz",
-    "describe", "device", "pick", "progress", "quick_mode", "seed_everything", "timer",
+    "data",
+    "losses",
+    "metrics",
+    "models",
+    "settings",
+    "train",
+    "viz",
+    "describe",
+    "device",
+    "pick",
+    "progress",
+    "quick_mode",
+    "seed_everything",
+    "timer",
 ]

@@ -5,12 +5,13 @@ training step and a training loop. The discriminators are :func:`utils.pix2pix.p
 Two domains A and B, two generators ``g_ab`` (A -> B) and ``g_ba`` (B -> A), two discriminators ``d_a`` (real A vs
 ``g_ba(b)``) and ``d_b`` (real B vs ``g_ab(a)``). Images are (N, C, H, W) in [-1, 1].
 """
+
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -21,47 +22,69 @@ from .pix2pix import NORMS, patchgan_discriminator
 
 
 # --------------------------------------------------------------------------- the ResNet-block generator
+# >>> saved from notebooks/07_cyclegan.ipynb (edit it there, then run `make save`) >>>
 class ResnetBlock(nn.Module):
     """x + conv-norm-ReLU-conv-norm(x) on (N, C, H, W), with reflection padding: the block learns a change to x."""
 
     def __init__(self, channels: int, norm: str = "instance") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=norm == "none"), NORMS[norm](channels),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=norm == "none"),
+            NORMS[norm](channels),
             nn.ReLU(),
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3, bias=norm == "none"), NORMS[norm](channels),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3, bias=norm == "none"),
+            NORMS[norm](channels),
         )
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
 
 
-def resnet_generator(in_channels: int = 3, out_channels: int = 3, width: int = 64, n_blocks: int = 9,
-                     n_down: int = 2, norm: str = "instance") -> nn.Sequential:
+def resnet_generator(
+    in_channels: int = 3,
+    out_channels: int = 3,
+    width: int = 64,
+    n_blocks: int = 9,
+    n_down: int = 2,
+    norm: str = "instance",
+) -> nn.Sequential:
     """CycleGAN's G: (N, in_channels, H, W) -> (N, out_channels, H, W) in [-1, 1], H and W divisible by 2**n_down.
 
     c7s1-64, n_down stride-2 convolutions (d128, d256), ``n_blocks`` residual blocks at the lowest resolution,
     n_down transposed convolutions back up (u128, u64), c7s1-3 and tanh; instance norm and ReLU throughout.
     The paper uses 9 blocks at 256x256 and 6 at 128x128.
     """
-    for name, value in (("in_channels", in_channels), ("out_channels", out_channels), ("width", width),
-                        ("n_blocks", n_blocks)):
+    for name, value in (
+        ("in_channels", in_channels),
+        ("out_channels", out_channels),
+        ("width", width),
+        ("n_blocks", n_blocks),
+    ):
         validate.positive_int(value, name)
     if not isinstance(n_down, int) or n_down < 0:
         raise ValueError(f"n_down must be a non-negative int, got {n_down!r}")
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {tuple(NORMS)}, got {norm!r}")
     bias = norm == "none"  # a bias before instance norm is cancelled by the mean subtraction
-    layers: list[nn.Module] = [nn.ReflectionPad2d(3), nn.Conv2d(in_channels, width, 7, bias=bias), NORMS[norm](width),
-                               nn.ReLU()]
+    layers: list[nn.Module] = [
+        nn.ReflectionPad2d(3),
+        nn.Conv2d(in_channels, width, 7, bias=bias),
+        NORMS[norm](width),
+        nn.ReLU(),
+    ]
     c = width
     for _ in range(n_down):
         layers += [nn.Conv2d(c, 2 * c, 3, stride=2, padding=1, bias=bias), NORMS[norm](2 * c), nn.ReLU()]
         c *= 2
     layers += [ResnetBlock(c, norm) for _ in range(n_blocks)]
     for _ in range(n_down):
-        layers += [nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
-                   NORMS[norm](c // 2), nn.ReLU()]
+        layers += [
+            nn.ConvTranspose2d(c, c // 2, 3, stride=2, padding=1, output_padding=1, bias=bias),
+            NORMS[norm](c // 2),
+            nn.ReLU(),
+        ]
         c //= 2
     layers += [nn.ReflectionPad2d(3), nn.Conv2d(c, out_channels, 7), nn.Tanh()]
     net = nn.Sequential(*layers)
@@ -69,27 +92,11 @@ def resnet_generator(in_channels: int = 3, out_channels: int = 3, width: int = 6
     return net
 
 
-def cyclegan_init(module: nn.Module) -> None:
-    """The reference code's init, for ``net.apply``: convolution weights ~ N(0, 0.02), biases 0."""
-    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
-        nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            nn.init.zeros_(module.bias)
-
-
-def cyclegan_discriminator(channels: int = 3, width: int = 64, n_layers: int = 3) -> nn.Sequential:
-    """CycleGAN's D: images (N, channels, H, W) -> a map of scores (N, 1, H', W'): an unconditional PatchGAN
-    (70x70 patches for n_layers=3) with instance norm, its scores read by the least-squares loss."""
-    net = patchgan_discriminator(channels, width, n_layers, norm="instance")
-    net.apply(cyclegan_init)
-    return net
-
-
-# --------------------------------------------------------------------------- the losses
 def lsgan_discriminator_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
     """Least-squares D loss on score maps (N, 1, H', W'): ½[mean (D(real) − 1)² + mean D(fake)²]."""
-    return 0.5 * (F.mse_loss(real_scores, torch.ones_like(real_scores))
-                  + F.mse_loss(fake_scores, torch.zeros_like(fake_scores)))
+    return 0.5 * (
+        F.mse_loss(real_scores, torch.ones_like(real_scores)) + F.mse_loss(fake_scores, torch.zeros_like(fake_scores))
+    )
 
 
 def lsgan_generator_loss(fake_scores: Tensor) -> Tensor:
@@ -107,7 +114,6 @@ def identity_loss(real_a: Tensor, same_a: Tensor, real_b: Tensor, same_b: Tensor
     return F.l1_loss(same_a, real_a) + F.l1_loss(same_b, real_b)
 
 
-# --------------------------------------------------------------------------- the history pool and the schedule
 class ImagePool:
     """The discriminators' history of generated images (Shrivastava et al., 2017): until ``size`` images are stored,
     each new image is stored and returned; after that, each new image is, with probability ½, swapped for a random
@@ -146,34 +152,17 @@ def linear_decay(steps: int, decay_from: int) -> Callable[[int], float]:
     return lambda step: 1.0 - max(0, step - decay_from) / (steps - decay_from)
 
 
-# --------------------------------------------------------------------------- one step and the loop
-@dataclass
-class CycleGAN:
-    """The four networks: generators ``g_ab`` (A -> B), ``g_ba`` (B -> A); discriminators ``d_a``, ``d_b``."""
-
-    g_ab: nn.Module
-    g_ba: nn.Module
-    d_a: nn.Module
-    d_b: nn.Module
-
-    def generators(self) -> list[nn.Parameter]:
-        """Both generators' parameters (they share one optimiser, as in the paper's code)."""
-        return [*self.g_ab.parameters(), *self.g_ba.parameters()]
-
-    def discriminators(self) -> list[nn.Parameter]:
-        """Both discriminators' parameters."""
-        return [*self.d_a.parameters(), *self.d_b.parameters()]
-
-    def to(self, device: torch.device) -> "CycleGAN":
-        """Move all four networks to ``device``; returns self."""
-        for net in (self.g_ab, self.g_ba, self.d_a, self.d_b):
-            net.to(device)
-        return self
-
-
-def cyclegan_step(nets: CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, real_a: Tensor,
-                  real_b: Tensor, pool_a: ImagePool, pool_b: ImagePool, lambda_cycle: float = 10.0,
-                  lambda_identity: float = 0.5) -> dict[str, Tensor]:
+def cyclegan_step(
+    nets: CycleGAN,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real_a: Tensor,
+    real_b: Tensor,
+    pool_a: ImagePool,
+    pool_b: ImagePool,
+    lambda_cycle: float = 10.0,
+    lambda_identity: float = 0.5,
+) -> dict[str, Tensor]:
     """One CycleGAN step on unpaired batches a (N, C_a, H, W) and b (N, C_b, H, W): both generators, then both
     discriminators (on images from the pools). The identity loss weighs ``lambda_identity * lambda_cycle``, as in
     the paper's code, so ``lambda_cycle=0`` leaves the adversarial losses alone (the no-cycle ablation).
@@ -206,8 +195,63 @@ def cyclegan_step(nets: CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.opt
     opt_d.zero_grad(set_to_none=True)
     (loss_d_a + loss_d_b).backward()
     opt_d.step()
-    return {"d_a": loss_d_a.detach(), "d_b": loss_d_b.detach(), "g_gan": gan.detach(), "cycle": cyc.detach(),
-            "identity": idt.detach()}
+    return {
+        "d_a": loss_d_a.detach(),
+        "d_b": loss_d_b.detach(),
+        "g_gan": gan.detach(),
+        "cycle": cyc.detach(),
+        "identity": idt.detach(),
+    }
+
+
+# <<< end of the code saved from notebooks/07_cyclegan.ipynb <<<
+
+
+def cyclegan_init(module: nn.Module) -> None:
+    """The reference code's init, for ``net.apply``: convolution weights ~ N(0, 0.02), biases 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+def cyclegan_discriminator(channels: int = 3, width: int = 64, n_layers: int = 3) -> nn.Sequential:
+    """CycleGAN's D: images (N, channels, H, W) -> a map of scores (N, 1, H', W'): an unconditional PatchGAN
+    (70x70 patches for n_layers=3) with instance norm, its scores read by the least-squares loss."""
+    net = patchgan_discriminator(channels, width, n_layers, norm="instance")
+    net.apply(cyclegan_init)
+    return net
+
+
+# --------------------------------------------------------------------------- the losses
+
+
+# --------------------------------------------------------------------------- the history pool and the schedule
+
+
+# --------------------------------------------------------------------------- one step and the loop
+@dataclass
+class CycleGAN:
+    """The four networks: generators ``g_ab`` (A -> B), ``g_ba`` (B -> A); discriminators ``d_a``, ``d_b``."""
+
+    g_ab: nn.Module
+    g_ba: nn.Module
+    d_a: nn.Module
+    d_b: nn.Module
+
+    def generators(self) -> list[nn.Parameter]:
+        """Both generators' parameters (they share one optimiser, as in the paper's code)."""
+        return [*self.g_ab.parameters(), *self.g_ba.parameters()]
+
+    def discriminators(self) -> list[nn.Parameter]:
+        """Both discriminators' parameters."""
+        return [*self.d_a.parameters(), *self.d_b.parameters()]
+
+    def to(self, device: torch.device) -> CycleGAN:
+        """Move all four networks to ``device``; returns self."""
+        for net in (self.g_ab, self.g_ba, self.d_a, self.d_b):
+            net.to(device)
+        return self
 
 
 @dataclass
@@ -225,8 +269,9 @@ class CycleGANHistory:
     seconds: float = 0.0
 
 
-def image_sampler(data: Tensor | torch.utils.data.TensorDataset | Callable[[int], Tensor],
-                  seed: int = 0) -> Callable[[int], Tensor]:
+def image_sampler(
+    data: Tensor | torch.utils.data.TensorDataset | Callable[[int], Tensor], seed: int = 0
+) -> Callable[[int], Tensor]:
     """A function n -> images (n, C, H, W) drawn without replacement within each pass over ``data`` (a tensor of
     images, a TensorDataset whose first tensor holds them, or such a function, returned as it is)."""
     if callable(data) and not isinstance(data, (Tensor, torch.utils.data.Dataset)):
@@ -277,8 +322,9 @@ def train_cyclegan(
     validate.positive_int(batch_size, "batch_size")
     validate.positive_int(log_every, "log_every")
     if lambda_cycle < 0 or lambda_identity < 0:
-        raise ValueError(f"the loss weights must be >= 0, got lambda_cycle={lambda_cycle}, "
-                         f"lambda_identity={lambda_identity}")
+        raise ValueError(
+            f"the loss weights must be >= 0, got lambda_cycle={lambda_cycle}, lambda_identity={lambda_identity}"
+        )
     sample_a, sample_b = image_sampler(data_a, seed), image_sampler(data_b, seed + 1)
     dev = device or settings.device()
     nets.to(dev)
@@ -297,16 +343,29 @@ def train_cyclegan(
     start = time.perf_counter()
     bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
     for step in bar:
-        logs = cyclegan_step(nets, opt_g, opt_d, sample_a(batch_size).to(dev), sample_b(batch_size).to(dev),
-                             pool_a, pool_b, lambda_cycle, lambda_identity)
+        logs = cyclegan_step(
+            nets,
+            opt_g,
+            opt_d,
+            sample_a(batch_size).to(dev),
+            sample_b(batch_size).to(dev),
+            pool_a,
+            pool_b,
+            lambda_cycle,
+            lambda_identity,
+        )
         for key in keys:
             sums[key] = sums[key] + logs[key]
         if step % log_every == 0 or step == steps:
             history.lr.append(opt_g.param_groups[0]["lr"])
             train.log_means(history, {k: float(v) for k, v in sums.items()}, step)
             sums = dict.fromkeys(keys, 0.0)
-            bar.set_postfix(d=f"{history.d_a[-1] + history.d_b[-1]:.3f}", g_gan=f"{history.g_gan[-1]:.3f}",
-                            cycle=f"{history.cycle[-1]:.3f}", refresh=False)
+            bar.set_postfix(
+                d=f"{history.d_a[-1] + history.d_b[-1]:.3f}",
+                g_gan=f"{history.g_gan[-1]:.3f}",
+                cycle=f"{history.cycle[-1]:.3f}",
+                refresh=False,
+            )
         for schedule in schedules:
             schedule.step()
         if callback is not None and (step % callback_every == 0 or step == steps):
@@ -324,6 +383,6 @@ def translate(generator: nn.Module, images: Tensor, batch_size: int = 256) -> Te
     was_training = generator.training
     generator.eval()
     dev = next(generator.parameters()).device
-    out = torch.cat([generator(images[i:i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
+    out = torch.cat([generator(images[i : i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
     generator.train(was_training)
     return out

@@ -4,11 +4,12 @@ it fares against a generator it never saw.
 Faces are (N, 1, H, W) in [-1, 1] (``utils.data.face_images``). A detector maps faces to one logit (N, 1):
 positive means "real".
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -22,12 +23,20 @@ def upsample_generator(z_dim: int = 64, size: int = 32, channels: int = 1, width
     layer to a 4x4 map, then nearest-neighbour upsampling and 3x3 convolutions (no transposed convolutions)."""
     start, n = models._upsampling_plan(size)
     ch = width * 2 ** (n - 1)
-    layers: list[nn.Module] = [nn.Linear(z_dim, ch * start * start), nn.Unflatten(1, (ch, start, start)),
-                               nn.BatchNorm2d(ch), nn.ReLU()]
+    layers: list[nn.Module] = [
+        nn.Linear(z_dim, ch * start * start),
+        nn.Unflatten(1, (ch, start, start)),
+        nn.BatchNorm2d(ch),
+        nn.ReLU(),
+    ]
     for _ in range(n):
         c_out = max(ch // 2, width // 2)
-        layers += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch, c_out, 3, padding=1, bias=False),
-                   nn.BatchNorm2d(c_out), nn.ReLU()]
+        layers += [
+            nn.Upsample(scale_factor=2, mode="nearest"),
+            nn.Conv2d(ch, c_out, 3, padding=1, bias=False),
+            nn.BatchNorm2d(c_out),
+            nn.ReLU(),
+        ]
         ch = c_out
     layers += [nn.Conv2d(ch, channels, 3, padding=1), nn.Tanh()]
     return nn.Sequential(*layers)
@@ -51,6 +60,7 @@ def sample_fakes(generator: nn.Module, n: int, z_dim: int, seed: int = 0) -> Ten
     return train.generate_fixed(generator, z)
 
 
+# >>> saved from notebooks/10_applications.ipynb (edit it there, then run `make save`) >>>
 def detector_step(detector: nn.Module, optimiser: torch.optim.Optimizer, real: Tensor, fake: Tensor) -> Tensor:
     """One training step of a deepfake detector on real (N, C, H, W) and fake (N, C, H, W) images: binary
     cross-entropy on the logits (N, 1) with real labelled 1 and fake 0, averaged over all 2N images; returns the loss."""
@@ -66,6 +76,9 @@ def detector_step(detector: nn.Module, optimiser: torch.optim.Optimizer, real: T
 def high_pass(x: Tensor) -> Tensor:
     """The fine detail of images x (N, C, H, W): x minus its 3x3 local mean (replicate padding) -> (N, C, H, W)."""
     return x - F.avg_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+
+
+# <<< end of the code saved from notebooks/10_applications.ipynb <<<
 
 
 class HighPass(nn.Module):
@@ -92,10 +105,19 @@ class DetectorHistory:
     seconds: float = 0.0
 
 
-def train_detector(detector: nn.Module, real_faces: Tensor, fakes: Callable[[int], Tensor], steps: int,
-                   batch_size: int = 64, lr: float = 2e-4, seed: int = 0, log_every: int = 25,
-                   step_fn: Callable[..., Tensor] = detector_step, device: torch.device | None = None,
-                   desc: str = "detector") -> DetectorHistory:
+def train_detector(
+    detector: nn.Module,
+    real_faces: Tensor,
+    fakes: Callable[[int], Tensor],
+    steps: int,
+    batch_size: int = 64,
+    lr: float = 2e-4,
+    seed: int = 0,
+    log_every: int = 25,
+    step_fn: Callable[..., Tensor] = detector_step,
+    device: torch.device | None = None,
+    desc: str = "detector",
+) -> DetectorHistory:
     """Train ``detector`` with ``step_fn`` (default :func:`detector_step`) on real faces (N, 1, H, W) and fakes
     from ``fakes(n) -> (n, 1, H, W)``; both go through the same random augmentation (new "photos"), so lighting and
     noise cannot give a fake away. Adam; leaves it in eval mode; returns the logged loss."""
@@ -144,8 +166,11 @@ def detection_accuracy(detector: nn.Module, real: Tensor, fake: Tensor) -> dict[
 #: Noise size of the face generators.
 FACE_Z = 64
 #: The course's face generators (scripts/train_face_gans.py trains them): checkpoint name -> (family, seed).
-FACE_GANS = {"face_gan_dcgan.pt": ("dcgan", 0), "face_gan_dcgan_seed1.pt": ("dcgan", 1),
-             "face_gan_upsample.pt": ("upsample", 0)}
+FACE_GANS = {
+    "face_gan_dcgan.pt": ("dcgan", 0),
+    "face_gan_dcgan_seed1.pt": ("dcgan", 1),
+    "face_gan_upsample.pt": ("upsample", 0),
+}
 
 
 def face_generator(family: str) -> nn.Sequential:
@@ -161,12 +186,14 @@ def face_generator(family: str) -> nn.Sequential:
     return net
 
 
-def train_face_gan(generator: nn.Module, faces: Tensor, steps: int, seed: int = 0, batch_size: int = 64,
-                   desc: str = "face GAN") -> train.History:
+def train_face_gan(
+    generator: nn.Module, faces: Tensor, steps: int, seed: int = 0, batch_size: int = 64, desc: str = "face GAN"
+) -> train.History:
     """Train a face generator against a DCGAN discriminator on faces (N, 1, 32, 32) (flipped, shifted) with
     ``train.train_gan`` (non-saturating loss, Adam lr 2e-4, betas (0.5, 0.999)); returns its history."""
     torch.manual_seed(seed)
     disc = models.dcgan_discriminator(32, 1, 32)
     disc.apply(models.dcgan_init)
-    return train.train_gan(generator, disc, face_sampler(faces, seed), steps, FACE_Z, batch_size=batch_size,
-                           lr=2e-4, desc=desc)
+    return train.train_gan(
+        generator, disc, face_sampler(faces, seed), steps, FACE_Z, batch_size=batch_size, lr=2e-4, desc=desc
+    )

@@ -3,6 +3,7 @@
 Faces are (N, 1, H, W) in [-1, 1] (``utils.data.face_images``); person ``i`` is the i-th face. A "new photo" of a
 person is a random augmentation of their face (:func:`augment_faces`): flipped, shifted, lit differently, noisy.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,7 +37,7 @@ def augment_faces(x: Tensor, generator: torch.Generator | None = None, shift: in
         padded = F.pad(out, (shift,) * 4, mode="replicate")
         dy, dx = (rand(2, n) * (2 * shift + 1)).long().clamp(max=2 * shift).tolist()
         h, w = x.shape[-2:]
-        out = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+        out = torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
     contrast = 0.8 + 0.4 * rand(n, 1, 1, 1)
     brightness = 0.2 * (rand(n, 1, 1, 1) - 0.5)
     out = out * contrast + brightness + noise * torch.randn(out.shape, generator=generator).to(dev)
@@ -57,8 +58,12 @@ class FaceRecogniser(nn.Module):
         layers: list[nn.Module] = []
         c_in = 1
         for c_out in (width, 2 * width, 4 * width):
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-                       nn.MaxPool2d(2)]
+            layers += [
+                nn.Conv2d(c_in, c_out, 3, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
             c_in = c_out
         self.features = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, dim))
         self.people = nn.Parameter(torch.randn(n_people, dim))
@@ -83,9 +88,17 @@ class RecogniserHistory:
     seconds: float = 0.0
 
 
-def train_recogniser(net: FaceRecogniser, faces: Tensor, steps: int, batch_size: int = 64, lr: float = 2e-3,
-                     seed: int = 0, log_every: int = 25, device: torch.device | None = None,
-                     desc: str = "recogniser") -> RecogniserHistory:
+def train_recogniser(
+    net: FaceRecogniser,
+    faces: Tensor,
+    steps: int,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    seed: int = 0,
+    log_every: int = 25,
+    device: torch.device | None = None,
+    desc: str = "recogniser",
+) -> RecogniserHistory:
     """Teach ``net`` that face i (of faces (n_people, 1, H, W)) is person i, from fresh augmented photos each step
     (Adam, cross-entropy); leaves it in eval mode and returns the logged loss and accuracy."""
     _faces(faces)
@@ -144,16 +157,18 @@ def match_rate(net: FaceRecogniser, probes: Tensor, people: Tensor, gallery: Ten
     return (nearest == people.to(nearest.device)).float().mean().item()
 
 
-def photo_match_rate(net: FaceRecogniser, faces: Tensor, people: Tensor, gallery: Tensor, photos: int = 8,
-                     seed: int = 1) -> float:
+def photo_match_rate(
+    net: FaceRecogniser, faces: Tensor, people: Tensor, gallery: Tensor, photos: int = 8, seed: int = 1
+) -> float:
     """:func:`match_rate` over ``photos`` fresh augmented photos of each face (N, 1, H, W) of persons ``people`` (N,)."""
     gen = torch.Generator().manual_seed(seed)
     probes = torch.cat([augment_faces(faces, gen) for _ in range(photos)])
     return match_rate(net, probes, people.repeat(photos), gallery)
 
 
-def deidentify(net: FaceRecogniser, faces: Tensor, epsilon: float = 0.1, steps: int = 60, photos: int = 4,
-               seed: int = 0) -> Tensor:
+def deidentify(
+    net: FaceRecogniser, faces: Tensor, epsilon: float = 0.1, steps: int = 60, photos: int = 4, seed: int = 0
+) -> Tensor:
     """Faces (N, 1, H, W) changed by at most ``epsilon`` per pixel so that the recogniser's code of every new photo
     of them points away from the original's -> (N, 1, H, W) in [-1, 1].
 

@@ -7,11 +7,12 @@ stride 2, five residual blocks at 1/4 resolution, two nearest-neighbour 2x upsam
 (instead of fractionally strided = transposed convs, whose uneven kernel overlap paints checkerboards; Odena et al.
 2016), a final 9x9 conv and tanh. Images are (N, 3, H, W) in [-1, 1], H and W divisible by 4.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -31,11 +32,15 @@ CONTENT_LAYER = "relu2_2"
 STYLE_PHOTO = "flower"
 
 
-def conv_layer(in_channels: int, out_channels: int, kernel: int, stride: int = 1, norm: bool = True,
-               relu: bool = True) -> nn.Sequential:
+# >>> saved from notebooks/09_fast_style_transfer.ipynb (edit it there, then run `make save`) >>>
+def conv_layer(
+    in_channels: int, out_channels: int, kernel: int, stride: int = 1, norm: bool = True, relu: bool = True
+) -> nn.Sequential:
     """Reflection pad + conv (+ affine instance norm + ReLU): (N, in, H, W) -> (N, out, H / stride, W / stride)."""
-    layers: list[nn.Module] = [nn.ReflectionPad2d(kernel // 2),
-                               nn.Conv2d(in_channels, out_channels, kernel, stride, bias=not norm)]
+    layers: list[nn.Module] = [
+        nn.ReflectionPad2d(kernel // 2),
+        nn.Conv2d(in_channels, out_channels, kernel, stride, bias=not norm),
+    ]
     if norm:
         layers.append(nn.InstanceNorm2d(out_channels, affine=True))
     if relu:
@@ -48,8 +53,7 @@ class StyleResidualBlock(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(conv_layer(channels, channels, 3),
-                                  conv_layer(channels, channels, 3, relu=False))
+        self.body = nn.Sequential(conv_layer(channels, channels, 3), conv_layer(channels, channels, 3, relu=False))
 
     def forward(self, x: Tensor) -> Tensor:
         return x + self.body(x)
@@ -77,16 +81,21 @@ class TransformNet(nn.Module):
         super().__init__()
         validate.positive_int(width, "width")
         validate.positive_int(n_blocks, "n_blocks")
-        self.down = nn.Sequential(conv_layer(3, width, 9), conv_layer(width, 2 * width, 3, stride=2),
-                                  conv_layer(2 * width, 4 * width, 3, stride=2))
+        self.down = nn.Sequential(
+            conv_layer(3, width, 9),
+            conv_layer(width, 2 * width, 3, stride=2),
+            conv_layer(2 * width, 4 * width, 3, stride=2),
+        )
         self.blocks = nn.Sequential(*[StyleResidualBlock(4 * width) for _ in range(n_blocks)])
         self.up = nn.Sequential(UpsampleConv(4 * width, 2 * width), UpsampleConv(2 * width, width))
         self.out = conv_layer(width, 3, 9, norm=False, relu=False)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != 3 or x.shape[-2] % 4 or x.shape[-1] % 4:
-            raise ValueError(f"x must have shape (N, 3, H, W) with H and W divisible by 4 (two stride-2 stages), "
-                             f"got {tuple(x.shape)}; crop or pad the image, or use stylize(), which pads")
+            raise ValueError(
+                f"x must have shape (N, 3, H, W) with H and W divisible by 4 (two stride-2 stages), "
+                f"got {tuple(x.shape)}; crop or pad the image, or use stylize(), which pads"
+            )
         return torch.tanh(self.out(self.up(self.blocks(self.down(x)))))
 
 
@@ -120,30 +129,7 @@ def style_image(name: str = STYLE_PHOTO, size: int = 256) -> Tensor:
     return painterly(bundled_image(name, size).unsqueeze(0))
 
 
-def median_seconds(fn: Callable[[], object], repeats: int = 5, warmup: int = 1,
-                   device: torch.device | None = None) -> float:
-    """The median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` untimed ones, waiting for the GPU."""
-    validate.positive_int(repeats, "repeats")
-    dev = device or torch.device("cpu")
-
-    def sync() -> None:
-        if dev.type == "cuda":
-            torch.cuda.synchronize(dev)
-
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        sync()
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def content_sampler(size: int = 128, photos: tuple[str, ...] = TRAIN_PHOTOS,
-                    seed: int = 0) -> Callable[[int], Tensor]:
+def content_sampler(size: int = 128, photos: tuple[str, ...] = TRAIN_PHOTOS, seed: int = 0) -> Callable[[int], Tensor]:
     """A function n -> n fresh random crops (n, 3, size, size) in [-1, 1] of ``photos`` (35-80 % of a photo's side,
     resized, flipped half the time); the same sequence for the same seed."""
     validate.positive_int(size, "size")
@@ -169,11 +155,23 @@ class FastStyleHistory:
     seconds: float = 0.0
 
 
-def train_fast_style(net: nn.Module, loss_net: LossNetwork, style: Tensor, sample_content: Callable[[int], Tensor],
-                     steps: int, batch_size: int = 4, lr: float = 1e-3, content_weight: float = 1.0,
-                     style_weight: float = 10.0, tv_weight: float = 0.0, content_layer: str = CONTENT_LAYER,
-                     style_layers: Sequence[str] = STYLE_LAYERS, log_every: int = 25,
-                     device: torch.device | None = None, desc: str = "fast style") -> FastStyleHistory:
+def train_fast_style(
+    net: nn.Module,
+    loss_net: LossNetwork,
+    style: Tensor,
+    sample_content: Callable[[int], Tensor],
+    steps: int,
+    batch_size: int = 4,
+    lr: float = 1e-3,
+    content_weight: float = 1.0,
+    style_weight: float = 10.0,
+    tv_weight: float = 0.0,
+    content_layer: str = CONTENT_LAYER,
+    style_layers: Sequence[str] = STYLE_LAYERS,
+    log_every: int = 25,
+    device: torch.device | None = None,
+    desc: str = "fast style",
+) -> FastStyleHistory:
     """Train ``net`` with Adam to minimise the perceptual loss of net(x) for content crops x (batch_size, 3, S, S).
 
     Loss: content_weight * MSE(phi_j(net(x)), phi_j(x)) at ``content_layer`` + style_weight * sum over
@@ -188,8 +186,10 @@ def train_fast_style(net: nn.Module, loss_net: LossNetwork, style: Tensor, sampl
         raise ValueError(f"style must be one colour image (1, 3, H, W), got {tuple(style.shape)}")
     missing = [name for name in (content_layer, *style_layers) if name not in loss_net.layers]
     if missing:
-        raise ValueError(f"loss_net lacks the layer(s) {missing}; build it with "
-                         f"vgg_features(layers={(content_layer, *style_layers)!r})")
+        raise ValueError(
+            f"loss_net lacks the layer(s) {missing}; build it with "
+            f"vgg_features(layers={(content_layer, *style_layers)!r})"
+        )
     dev = device or settings.device()
     net.to(dev).train()
     loss_net.to(dev)
@@ -202,8 +202,9 @@ def train_fast_style(net: nn.Module, loss_net: LossNetwork, style: Tensor, sampl
     for step in bar:
         x = sample_content(batch_size).to(dev)
         with torch.no_grad():  # the content target needs the loss network only up to content_layer
-            target = {content_layer: loss_net.features[: loss_net.layer_index[content_layer] + 1](
-                loss_net.normalize(x))}
+            target = {
+                content_layer: loss_net.features[: loss_net.layer_index[content_layer] + 1](loss_net.normalize(x))
+            }
         terms = perceptual_objective(loss_net, net(x), target, grams, content_weight, style_weight, tv_weight)
         opt.zero_grad(set_to_none=True)
         terms["total"].backward()
@@ -219,3 +220,29 @@ def train_fast_style(net: nn.Module, loss_net: LossNetwork, style: Tensor, sampl
             bar.set_postfix(content=f"{means[0]:.3g}", style=f"{means[1]:.3g}", refresh=False)
     history.seconds = train.report_time(desc, steps, start, dev)
     return history
+
+
+def median_seconds(
+    fn: Callable[[], object], repeats: int = 5, warmup: int = 1, device: torch.device | None = None
+) -> float:
+    """The median wall time of ``fn()`` over ``repeats`` calls after ``warmup`` untimed ones, waiting for the GPU."""
+    validate.positive_int(repeats, "repeats")
+    dev = device or torch.device("cpu")
+
+    def sync() -> None:
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        sync()
+        start = time.perf_counter()
+        fn()
+        sync()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+# <<< end of the code saved from notebooks/09_fast_style_transfer.ipynb <<<

@@ -4,6 +4,7 @@ pix2pix paper reports for it (per-pixel accuracy, per-class accuracy, class IoU;
 If a generated facade is realistic, a net that segments real facades should read the right labels off it. The net is
 trained once on real (here: procedural) photos, frozen, and only then used to score generators.
 """
+
 from __future__ import annotations
 
 import torch
@@ -27,8 +28,9 @@ class Segmenter(nn.Module):
 
         def block(c_in: int, c_out: int, stride: int = 1, dilation: int = 1) -> nn.Sequential:
             """3x3 conv (padding keeps the size, or halves it with stride 2), batch norm, ReLU."""
-            return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, dilation, dilation, bias=False),
-                                 nn.BatchNorm2d(c_out), nn.ReLU())
+            return nn.Sequential(
+                nn.Conv2d(c_in, c_out, 3, stride, dilation, dilation, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()
+            )
 
         w = width
         self.stem = nn.Sequential(block(3, w), block(w, w))
@@ -49,15 +51,25 @@ def segmenter(n_classes: int = 12, width: int = 32) -> Segmenter:
     return Segmenter(n_classes, width)
 
 
-def train_segmenter(net: nn.Module, photos: Tensor, labels: Tensor, epochs: int, batch_size: int = 32,
-                    lr: float = 1e-3, device: torch.device | None = None, desc: str = "segmenter") -> list[float]:
+def train_segmenter(
+    net: nn.Module,
+    photos: Tensor,
+    labels: Tensor,
+    epochs: int,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    device: torch.device | None = None,
+    desc: str = "segmenter",
+) -> list[float]:
     """Train ``net`` on real photos (N, 3, H, W) and their class ids (N, H, W) with per-pixel cross-entropy (Adam);
     prints the wall time, leaves the net in eval mode and returns the mean loss of each epoch."""
     photos = validate.images(photos, "photos")
     labels = validate.tensor(labels, "labels")
     if labels.shape != (photos.shape[0], *photos.shape[-2:]) or labels.dtype != torch.int64:
-        raise ValueError(f"labels must be int64 class ids (N, H, W) matching photos {tuple(photos.shape)}, "
-                         f"got {labels.dtype} {tuple(labels.shape)}")
+        raise ValueError(
+            f"labels must be int64 class ids (N, H, W) matching photos {tuple(photos.shape)}, "
+            f"got {labels.dtype} {tuple(labels.shape)}"
+        )
     dataset = torch.utils.data.TensorDataset(photos, labels)
     return train.train_classifier(net, dataset, epochs, batch_size=batch_size, lr=lr, device=device, desc=desc)
 
@@ -76,6 +88,7 @@ def segment(net: nn.Module, photos: Tensor, batch_size: int = 64) -> Tensor:
         net.train(mode)
 
 
+# >>> saved from notebooks/05_pix2pix.ipynb (edit it there, then run `make save`) >>>
 def confusion_matrix(pred_ids: Tensor, true_ids: Tensor, n_classes: int) -> Tensor:
     """Counts (n_classes, n_classes) int64 over all pixels: entry [i, j] is the number of pixels of true class i
     predicted as class j; pred_ids and true_ids are integer tensors of one shape (e.g. (N, H, W))."""
@@ -83,14 +96,16 @@ def confusion_matrix(pred_ids: Tensor, true_ids: Tensor, n_classes: int) -> Tens
     validate.tensor(true_ids, "true_ids")
     validate.positive_int(n_classes, "n_classes")
     if pred_ids.shape != true_ids.shape:
-        raise ValueError(f"pred_ids and true_ids must have one shape, got {tuple(pred_ids.shape)} and "
-                         f"{tuple(true_ids.shape)}")
+        raise ValueError(
+            f"pred_ids and true_ids must have one shape, got {tuple(pred_ids.shape)} and {tuple(true_ids.shape)}"
+        )
     for name, ids in (("pred_ids", pred_ids), ("true_ids", true_ids)):
         if ids.dtype.is_floating_point or ids.dtype == torch.bool:
             raise TypeError(f"{name} must hold integer class ids, got dtype {ids.dtype}")
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= n_classes):
-            raise ValueError(f"{name} must hold class ids 0..{n_classes - 1}, got values in "
-                             f"[{int(ids.min())}, {int(ids.max())}]")
+            raise ValueError(
+                f"{name} must hold class ids 0..{n_classes - 1}, got values in [{int(ids.min())}, {int(ids.max())}]"
+            )
     flat = true_ids.reshape(-1).long() * n_classes + pred_ids.reshape(-1).long()
     return torch.bincount(flat, minlength=n_classes**2).reshape(n_classes, n_classes)
 
@@ -109,11 +124,16 @@ def fcn_scores(pred_ids: Tensor, true_ids: Tensor, n_classes: int) -> dict[str, 
     hit = hist.diag()
     class_acc = hit / hist.sum(1)
     iou = hit / (hist.sum(1) + hist.sum(0) - hit)
-    return {"per_pixel_acc": float(hit.sum() / hist.sum()), "per_class_acc": float(class_acc.nanmean()),
-            "class_iou": float(iou.nanmean())}
+    return {
+        "per_pixel_acc": float(hit.sum() / hist.sum()),
+        "per_class_acc": float(class_acc.nanmean()),
+        "class_iou": float(iou.nanmean()),
+    }
+
+
+# <<< end of the code saved from notebooks/05_pix2pix.ipynb <<<
 
 
 def score_photos(net: nn.Module, photos: Tensor, true_ids: Tensor, n_classes: int = 12) -> dict[str, float]:
     """:func:`fcn_scores` of the net's reading of photos (N, 3, H, W) (real or generated) against labels (N, H, W)."""
     return fcn_scores(segment(net, photos), true_ids, n_classes)
-

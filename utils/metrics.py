@@ -3,6 +3,7 @@
 A sample is *high quality* when it lies within ``n_std`` (3) standard deviations of its nearest mode;
 a mode is *captured* when at least one high-quality sample is nearest to it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ class ModeReport:
     counts: Tensor  # (K,) high-quality samples nearest to each mode
 
     def __str__(self) -> str:
-        return f"{self.modes_captured}/{self.n_modes} modes captured, {100 * self.high_quality:.1f}% high-quality samples"
+        return (
+            f"{self.modes_captured}/{self.n_modes} modes captured, {100 * self.high_quality:.1f}% high-quality samples"
+        )
 
 
 def nearest_mode(samples: Tensor, modes: Tensor) -> tuple[Tensor, Tensor]:
@@ -90,7 +93,7 @@ def _classifier_outputs(classifier: torch.nn.Module, images: Tensor, features: b
     classifier.eval()
     dev = next(classifier.parameters()).device
     fn = classifier.features if features else classifier
-    out = torch.cat([fn(images[i:i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
+    out = torch.cat([fn(images[i : i + batch_size].to(dev)).cpu() for i in range(0, len(images), batch_size)])
     classifier.train(was_training)
     return out
 

@@ -1,4 +1,5 @@
 """Models: the small networks the notebooks build from scratch, kept here for reuse by later notebooks."""
+
 from __future__ import annotations
 
 import torch
@@ -7,6 +8,7 @@ from torch import Tensor, nn
 from . import validate
 
 
+# >>> saved from notebooks/02_gan_from_scratch.ipynb (edit it there, then run `make save`) >>>
 def mlp(in_dim: int, out_dim: int, hidden: int = 128, depth: int = 3) -> nn.Sequential:
     """A multilayer perceptron (N, in_dim) -> (N, out_dim): ``depth`` hidden layers of ``hidden`` units, LeakyReLU(0.2)."""
     layers: list[nn.Module] = []
@@ -28,6 +30,10 @@ def mlp_discriminator(in_dim: int = 2, hidden: int = 128, depth: int = 3) -> nn.
     return mlp(in_dim, 1, hidden, depth)
 
 
+# <<< end of the code saved from notebooks/02_gan_from_scratch.ipynb <<<
+
+
+# >>> saved from notebooks/01_conditional_generative_models.ipynb (edit it there, then run `make save`) >>>
 class ConditionalGaussian(nn.Module):
     """A conditional generator for 2-D data: condition c (N,) of ``n_classes`` labels -> a Gaussian over x.
 
@@ -42,7 +48,9 @@ class ConditionalGaussian(nn.Module):
     def forward(self, c: Tensor) -> tuple[Tensor, Tensor]:
         validate.tensor(c, "c")
         if c.dim() != 1 or c.dtype != torch.int64:
-            raise ValueError(f"c must be an int64 tensor of class labels with shape (N,), got {c.dtype} {tuple(c.shape)}")
+            raise ValueError(
+                f"c must be an int64 tensor of class labels with shape (N,), got {c.dtype} {tuple(c.shape)}"
+            )
         out = self.net(nn.functional.one_hot(c, self.n_classes).float())
         mean, log_std = out.chunk(2, dim=1)
         return mean, log_std
@@ -54,8 +62,14 @@ class ConditionalGaussian(nn.Module):
         return mean + log_std.exp() * z
 
 
+# <<< end of the code saved from notebooks/01_conditional_generative_models.ipynb <<<
+
+
 # --------------------------------------------------------------------------- DCGAN and a class-conditional GAN for digits
-def conv_transpose_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0) -> int:
+# >>> saved from notebooks/04_dcgan_and_conditional_gan.ipynb (edit it there, then run `make save`) >>>
+def conv_transpose_output_size(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0
+) -> int:
     """Output height (or width) of ``nn.ConvTranspose2d`` for an input of ``size``: (size - 1) s - 2p + k + output_padding."""
     return (size - 1) * stride - 2 * padding + kernel + output_padding
 
@@ -71,7 +85,9 @@ def _upsampling_plan(size: int) -> tuple[int, int]:
     return start, n
 
 
-def dcgan_generator(z_dim: int = 32, size: int = 16, channels: int = 1, width: int = 32, batch_norm: bool = True) -> nn.Sequential:
+def dcgan_generator(
+    z_dim: int = 32, size: int = 16, channels: int = 1, width: int = 32, batch_norm: bool = True
+) -> nn.Sequential:
     """DCGAN generator: noise z (N, z_dim) -> images (N, channels, size, size) in [-1, 1].
 
     A transposed convolution turns the 1x1 noise into a 4x4 map (``start`` x ``start``), then each stride-2
@@ -122,13 +138,42 @@ def dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+class DigitClassifier(nn.Module):
+    """A small CNN for digit images (N, 1, size, size) -> class logits (N, n_classes); ``features`` gives the
+    penultimate layer (N, n_features), the embedding for the digits Fréchet distance."""
+
+    def __init__(self, n_classes: int = 10, size: int = 16, n_features: int = 64) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(64 * (size // 4) ** 2, n_features),
+            nn.ReLU(),
+        )
+        self.head = nn.Linear(n_features, n_classes)
+
+    def features(self, x: Tensor) -> Tensor:
+        """Penultimate-layer features (N, n_features) of images (N, 1, size, size)."""
+        return self.body(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.features(x))
+
+
 def _labels(labels: object, n: int, n_classes: int) -> Tensor:
     """Check class labels: an int64 tensor (n,) with values in 0..n_classes-1."""
     validate.tensor(labels, "labels")
     if labels.dim() != 1 or labels.dtype != torch.int64 or labels.shape[0] != n:
         raise ValueError(f"labels must be an int64 tensor of shape ({n},), got {labels.dtype} {tuple(labels.shape)}")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
-        raise ValueError(f"labels must lie in 0..{n_classes - 1}, got values in [{int(labels.min())}, {int(labels.max())}]")
+        raise ValueError(
+            f"labels must lie in 0..{n_classes - 1}, got values in [{int(labels.min())}, {int(labels.max())}]"
+        )
     return labels
 
 
@@ -147,7 +192,9 @@ class ConditionalDCGANGenerator(nn.Module):
     The label enters as a one-hot vector concatenated with z (:func:`conditional_input`); the rest is a DCGAN generator.
     """
 
-    def __init__(self, z_dim: int = 32, n_classes: int = 10, size: int = 16, channels: int = 1, width: int = 32) -> None:
+    def __init__(
+        self, z_dim: int = 32, n_classes: int = 10, size: int = 16, channels: int = 1, width: int = 32
+    ) -> None:
         super().__init__()
         self.z_dim, self.n_classes = z_dim, n_classes
         self.net = dcgan_generator(z_dim + n_classes, size, channels, width)
@@ -177,22 +224,4 @@ class ConditionalDCGANDiscriminator(nn.Module):
         return self.linear(h) + (self.embed(labels) * h).sum(dim=1, keepdim=True)
 
 
-class DigitClassifier(nn.Module):
-    """A small CNN for digit images (N, 1, size, size) -> class logits (N, n_classes); ``features`` gives the
-    penultimate layer (N, n_features), the embedding for the digits Fréchet distance."""
-
-    def __init__(self, n_classes: int = 10, size: int = 16, n_features: int = 64) -> None:
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(64 * (size // 4) ** 2, n_features), nn.ReLU(),
-        )
-        self.head = nn.Linear(n_features, n_classes)
-
-    def features(self, x: Tensor) -> Tensor:
-        """Penultimate-layer features (N, n_features) of images (N, 1, size, size)."""
-        return self.body(x)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return self.head(self.features(x))
+# <<< end of the code saved from notebooks/04_dcgan_and_conditional_gan.ipynb <<<

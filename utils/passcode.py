@@ -5,11 +5,12 @@ gives yet another face. The losses: recovery with the right code, a hinge pushin
 hinge keeping y away from x (and, optionally, from x's identity embedding), a diversity hinge between two passcodes and,
 optionally, an LSGAN realism term. Images are (N, C, H, W) in [-1, 1]; passcodes are (N, B) in {-1, +1}.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -44,15 +45,21 @@ def inverse_passcode(codes: Tensor) -> Tensor:
     return -_check_passcodes(codes)
 
 
+# >>> saved from notebooks/10_applications.ipynb (edit it there, then run `make save`) >>>
 def passcode_input(images: Tensor, codes: Tensor) -> Tensor:
     """The generator's input: images (N, C, H, W) and passcodes (N, B) -> (N, C + B, H, W), the image first, then
     bit k of sample i as a constant H x W plane (channel C + k of sample i)."""
     if images.dim() != 4 or codes.dim() != 2 or codes.shape[0] != images.shape[0]:
-        raise ValueError(f"images must be (N, C, H, W) and codes (N, B) with the same N, "
-                         f"got {tuple(images.shape)} and {tuple(codes.shape)}")
+        raise ValueError(
+            f"images must be (N, C, H, W) and codes (N, B) with the same N, "
+            f"got {tuple(images.shape)} and {tuple(codes.shape)}"
+        )
     n, _, h, w = images.shape
     planes = codes.to(images)[:, :, None, None].expand(n, codes.shape[1], h, w)
     return torch.cat([images, planes], dim=1)
+
+
+# <<< end of the code saved from notebooks/10_applications.ipynb <<<
 
 
 def anonymise(generator: nn.Module, faces: Tensor, codes: Tensor) -> Tensor:
@@ -80,7 +87,7 @@ def flip_and_shift(faces: Tensor, shift: int = 2, generator: torch.Generator | N
     if shift > 0:
         padded = F.pad(out, (shift,) * 4, mode="replicate")
         dy, dx = torch.randint(0, 2 * shift + 1, (2, n), generator=generator).tolist()
-        out = torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
+        out = torch.stack([padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w] for i in range(n)])
     return out
 
 
@@ -94,22 +101,29 @@ def _per_image_l1(a: Tensor, b: Tensor) -> Tensor:
 class PasscodeWeights:
     """The weights and margins of the passcode losses (margins in mean-L1 units on [-1, 1] images)."""
 
-    recovery: float = 10.0      # |G(G(x, p), -p) - x|
-    wrong: float = 1.0          # hinge: max(0, m_wrong - |G(G(x, p), -p') - x|)
-    anonymity: float = 1.0      # hinge: max(0, m_anon - |G(x, p) - x|) (+ the identity term)
-    diversity: float = 1.0      # hinge: max(0, m_div - |G(x, p1) - G(x, p2)|)
-    gan: float = 0.1            # LSGAN realism of G(x, p), when there is a discriminator
-    identity: float = 1.0       # hinge on the cosine similarity of embeddings, when there is an identity function
+    recovery: float = 10.0  # |G(G(x, p), -p) - x|
+    wrong: float = 1.0  # hinge: max(0, m_wrong - |G(G(x, p), -p') - x|)
+    anonymity: float = 1.0  # hinge: max(0, m_anon - |G(x, p) - x|) (+ the identity term)
+    diversity: float = 1.0  # hinge: max(0, m_div - |G(x, p1) - G(x, p2)|)
+    gan: float = 0.1  # LSGAN realism of G(x, p), when there is a discriminator
+    identity: float = 1.0  # hinge on the cosine similarity of embeddings, when there is an identity function
     margin_wrong: float = 0.4
     margin_anonymity: float = 0.3
     margin_diversity: float = 0.3
     margin_cosine: float = 0.5
 
 
-def passcode_losses(generator: nn.Module, x: Tensor, codes: Tensor, codes2: Tensor, wrong: Tensor,
-                    weights: PasscodeWeights = PasscodeWeights(),
-                    identity: Callable[[Tensor], Tensor] | None = None,
-                    discriminator: nn.Module | None = None, ramp: float = 1.0) -> dict[str, Tensor]:
+def passcode_losses(
+    generator: nn.Module,
+    x: Tensor,
+    codes: Tensor,
+    codes2: Tensor,
+    wrong: Tensor,
+    weights: PasscodeWeights = PasscodeWeights(),
+    identity: Callable[[Tensor], Tensor] | None = None,
+    discriminator: nn.Module | None = None,
+    ramp: float = 1.0,
+) -> dict[str, Tensor]:
     """G's losses on faces x (N, C, H, W) with passcodes ``codes``, a second ``codes2`` and wrong ``wrong`` (N, B);
     ``ramp`` in [0, 1] scales every term but the recovery (the warm-up: first learn to pass the face through).
 
@@ -122,10 +136,12 @@ def passcode_losses(generator: nn.Module, x: Tensor, codes: Tensor, codes2: Tens
     y, y2 = ys[:n], ys[n:]
     recs = recover(generator, torch.cat([y, y]), torch.cat([codes, wrong]))
     rec, rec_wrong = recs[:n], recs[n:]
-    out = {"recovery": F.l1_loss(rec, x),
-           "wrong": F.relu(weights.margin_wrong - _per_image_l1(rec_wrong, x)).mean(),
-           "anonymity": F.relu(weights.margin_anonymity - _per_image_l1(y, x)).mean(),
-           "diversity": F.relu(weights.margin_diversity - _per_image_l1(y, y2)).mean()}
+    out = {
+        "recovery": F.l1_loss(rec, x),
+        "wrong": F.relu(weights.margin_wrong - _per_image_l1(rec_wrong, x)).mean(),
+        "anonymity": F.relu(weights.margin_anonymity - _per_image_l1(y, x)).mean(),
+        "diversity": F.relu(weights.margin_diversity - _per_image_l1(y, y2)).mean(),
+    }
     zero = torch.zeros((), device=x.device)
     out["identity"] = zero
     if identity is not None:  # the anonymised face must not be recognised as x: cosine below the margin
@@ -137,8 +153,12 @@ def passcode_losses(generator: nn.Module, x: Tensor, codes: Tensor, codes2: Tens
         out["gan"] = lsgan_generator_loss(discriminator(y))
         discriminator.requires_grad_(True)
     out["total"] = weights.recovery * out["recovery"] + ramp * (
-        weights.wrong * out["wrong"] + weights.anonymity * out["anonymity"] + weights.diversity * out["diversity"]
-        + weights.identity * out["identity"] + weights.gan * out["gan"])
+        weights.wrong * out["wrong"]
+        + weights.anonymity * out["anonymity"]
+        + weights.diversity * out["diversity"]
+        + weights.identity * out["identity"]
+        + weights.gan * out["gan"]
+    )
     out["y"] = y.detach()
     return out
 
@@ -160,12 +180,25 @@ class PasscodeHistory:
     seconds: float = 0.0
 
 
-def train_passcode(generator: nn.Module, faces: Tensor, steps: int, batch_size: int = 16, bits: int = 16,
-                   lr: float = 1e-3, betas: tuple[float, float] = (0.5, 0.999),
-                   weights: PasscodeWeights = PasscodeWeights(), identity: Callable[[Tensor], Tensor] | None = None,
-                   discriminator: nn.Module | None = None, augment: bool = True, warmup: int = 100,
-                   decay_from: float = 0.5, log_every: int = 25,
-                   seed: int = 0, device: torch.device | None = None, desc: str = "passcode") -> PasscodeHistory:
+def train_passcode(
+    generator: nn.Module,
+    faces: Tensor,
+    steps: int,
+    batch_size: int = 16,
+    bits: int = 16,
+    lr: float = 1e-3,
+    betas: tuple[float, float] = (0.5, 0.999),
+    weights: PasscodeWeights = PasscodeWeights(),
+    identity: Callable[[Tensor], Tensor] | None = None,
+    discriminator: nn.Module | None = None,
+    augment: bool = True,
+    warmup: int = 100,
+    decay_from: float = 0.5,
+    log_every: int = 25,
+    seed: int = 0,
+    device: torch.device | None = None,
+    desc: str = "passcode",
+) -> PasscodeHistory:
     """Train G (N, 1 + bits, H, W) -> (N, 1, H, W) on ``faces`` (M, 1, H, W) with :func:`passcode_losses` for ``steps``
     steps of ``batch_size`` augmented faces and fresh random passcodes (Adam). Every term but the recovery is ramped up
     linearly over the first ``warmup`` steps; the learning rate decays linearly to 0 from ``decay_from * steps``.
@@ -209,8 +242,9 @@ def train_passcode(generator: nn.Module, faces: Tensor, steps: int, batch_size: 
         logs["d_loss"] = torch.full((), float("nan"), device=dev)
         if discriminator is not None:
             real = faces[torch.randint(0, len(faces), (batch_size,), generator=rng).to(dev)]
-            loss_d = lsgan_discriminator_loss(discriminator(flip_and_shift(real, generator=rng) if augment else real),
-                                              discriminator(logs["y"]))
+            loss_d = lsgan_discriminator_loss(
+                discriminator(flip_and_shift(real, generator=rng) if augment else real), discriminator(logs["y"])
+            )
             opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             opt_d.step()
@@ -223,8 +257,12 @@ def train_passcode(generator: nn.Module, faces: Tensor, steps: int, batch_size: 
             floats = {key: float(value) for key, value in sums.items()}  # one sync per log, not per step
             train.log_means(history, floats, step)
             sums = {key: torch.zeros((), device=dev) for key in keys}
-            bar.set_postfix(recovery=f"{history.recovery[-1]:.3f}", wrong=f"{history.wrong[-1]:.3f}",
-                            anonymity=f"{history.anonymity[-1]:.3f}", refresh=False)
+            bar.set_postfix(
+                recovery=f"{history.recovery[-1]:.3f}",
+                wrong=f"{history.wrong[-1]:.3f}",
+                anonymity=f"{history.anonymity[-1]:.3f}",
+                refresh=False,
+            )
     history.seconds = train.report_time(desc, steps, start, dev)
     return history
 
@@ -239,8 +277,9 @@ def recovery_errors(generator: nn.Module, faces: Tensor, codes: Tensor, wrong_co
     _check_passcodes(codes, faces.shape[0])
     _check_passcodes(wrong_codes, faces.shape[0])
     if codes.shape != wrong_codes.shape:
-        raise ValueError(f"codes and wrong_codes must have one shape, got {tuple(codes.shape)} and "
-                         f"{tuple(wrong_codes.shape)}")
+        raise ValueError(
+            f"codes and wrong_codes must have one shape, got {tuple(codes.shape)} and {tuple(wrong_codes.shape)}"
+        )
     mode = generator.training
     generator.eval()
     try:

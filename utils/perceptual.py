@@ -15,14 +15,15 @@ Gram normalisation (``normalize``), for features F of shape (C, H, W) flattened 
 * ``"none"``: G = F F^T, raw sums. The distance grows with (C H W)^2: besides the layer imbalance, the right style
   weight now depends on the image size (4x the pixels: 16x the loss).
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import re
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -43,6 +44,9 @@ RANDOM_SEED = 0
 HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
 CHUNK = 1 << 20
 GRAM_NORMALIZATIONS = ("chw", "hw", "none")
+#: How sharply x = tanh(k z) maps the optimised variable z to pixels: with k = 4, z in [-1, 1] covers x up to
+#: tanh(4) = 0.9993, so optimise_image's final clamp of z to [-1, 1] costs nothing.
+SHARPNESS = 4.0
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -115,7 +119,7 @@ class LossNetwork(nn.Module):
         """The layer names this network returns, in the order they were asked for."""
         return tuple(self.layer_index)
 
-    def train(self, mode: bool = True) -> "LossNetwork":
+    def train(self, mode: bool = True) -> LossNetwork:
         """Stay in eval mode whatever ``mode`` says: a loss network is never trained."""
         return super().train(False)
 
@@ -126,7 +130,7 @@ class LossNetwork(nn.Module):
             x = x.expand(-1, 3, -1, -1)
         return ((x + 1) / 2 - self.mean) / self.std
 
-    def forward(self, x: Tensor) -> "OrderedDict[str, Tensor]":
+    def forward(self, x: Tensor) -> OrderedDict[str, Tensor]:
         """Features of images (N, C, H, W) in [-1, 1] at the requested layers; runs only up to the deepest one."""
         h = self.normalize(x)
         wanted = {i: name for name, i in self.layer_index.items()}
@@ -141,8 +145,12 @@ class LossNetwork(nn.Module):
         return f"arch={self.arch!r}, layers={list(self.layer_index)}, weights_source={self.weights_source!r}"
 
 
-def vgg_features(arch: str = "vgg16", layers: Sequence[str] | str = DEFAULT_LAYERS, weights: str | Path = "auto",
-                 progress: bool = True) -> LossNetwork:
+def vgg_features(
+    arch: str = "vgg16",
+    layers: Sequence[str] | str = DEFAULT_LAYERS,
+    weights: str | Path = "auto",
+    progress: bool = True,
+) -> LossNetwork:
     """A frozen VGG16/VGG19 loss network returning features at ``layers`` (e.g. relu2_2), truncated after the deepest.
 
     ``weights``: "imagenet" (torchvision's ImageNet weights from the torch hub cache, downloaded and checksum-checked
@@ -167,8 +175,10 @@ def vgg_features(arch: str = "vgg16", layers: Sequence[str] | str = DEFAULT_LAYE
                 path = imagenet_weights(arch, progress=progress)
                 source = "imagenet"
             except WeightsUnavailableError as err:
-                print(f"loss network: ImageNet weights for {arch} are not available, so this {arch} uses RANDOM "
-                      f"weights (weights_source='random', seed {RANDOM_SEED}).\n{err}")
+                print(
+                    f"loss network: ImageNet weights for {arch} are not available, so this {arch} uses RANDOM "
+                    f"weights (weights_source='random', seed {RANDOM_SEED}).\n{err}"
+                )
                 source = "random"
         elif weights == "imagenet":
             path = imagenet_weights(arch, progress=progress)
@@ -179,8 +189,10 @@ def vgg_features(arch: str = "vgg16", layers: Sequence[str] | str = DEFAULT_LAYE
     elif isinstance(weights, (str, Path)):
         path = Path(weights).expanduser()
         if not path.is_file():
-            raise ValueError(f"weights must be 'auto', 'imagenet', 'random' or the path of a .pth file; "
-                             f"{str(weights)!r} is none of these (no such file)")
+            raise ValueError(
+                f"weights must be 'auto', 'imagenet', 'random' or the path of a .pth file; "
+                f"{str(weights)!r} is none of these (no such file)"
+            )
         load_features(features, path)
         source = str(path)
     else:
@@ -240,14 +252,17 @@ def check_hash(path: Path, prefix: str | None) -> None:
     if not digest.hexdigest().startswith(prefix):
         raise WeightsUnavailableError(
             f"checksum mismatch for {path.name}: its sha256 {digest.hexdigest()} does not start with {prefix} "
-            f"(the prefix in its name); the file is corrupt or incomplete")
+            f"(the prefix in its name); the file is corrupt or incomplete"
+        )
 
 
 def _how_to_get(url: str, dest: Path) -> str:
     """Instructions for getting the weights by hand."""
-    return (f"  To use the real weights: download {url}\n"
-            f"  and put it at {dest} (the torch hub cache),\n"
-            f"  or pass weights='<path to the downloaded .pth file>'.")
+    return (
+        f"  To use the real weights: download {url}\n"
+        f"  and put it at {dest} (the torch hub cache),\n"
+        f"  or pass weights='<path to the downloaded .pth file>'."
+    )
 
 
 def imagenet_weights(arch: str = "vgg16", download: bool = True, progress: bool = True, url: str | None = None) -> Path:
@@ -261,8 +276,9 @@ def imagenet_weights(arch: str = "vgg16", download: bool = True, progress: bool 
             return dest
         except WeightsUnavailableError as err:
             if not download:
-                raise WeightsUnavailableError(f"the cached {dest} failed its check ({err})\n"
-                                              + _how_to_get(url, dest)) from err
+                raise WeightsUnavailableError(
+                    f"the cached {dest} failed its check ({err})\n" + _how_to_get(url, dest)
+                ) from err
             print(f"the cached {dest} failed its check ({err}); downloading it again")
     elif not download:
         raise WeightsUnavailableError(f"no file at {dest} and download=False\n" + _how_to_get(url, dest))
@@ -276,9 +292,10 @@ def _download_weights(url: str, dest: Path, prefix: str | None, progress: bool) 
     quiet = not progress or os.environ.get("TQDM_DISABLE", "0").strip().lower() in {"1", "true", "yes"}
 
     def fail(reason: str) -> WeightsUnavailableError:
-        return WeightsUnavailableError(f"could not download {url}\n  reason: {reason}\n"
-                                       f"  (offline, or the server is unreachable; nothing was cached)\n"
-                                       + _how_to_get(url, dest))
+        return WeightsUnavailableError(
+            f"could not download {url}\n  reason: {reason}\n"
+            f"  (offline, or the server is unreachable; nothing was cached)\n" + _how_to_get(url, dest)
+        )
 
     def check(part: Path) -> None:
         try:
@@ -313,14 +330,18 @@ def load_features(features: nn.Sequential, path: str | Path) -> nn.Sequential:
             shape = tuple(got.shape) if isinstance(got, Tensor) else type(got).__name__
             problems.append(f"features.{key} has shape {shape}, expected {tuple(param.shape)}")
     if problems:
-        raise ValueError(f"{path} does not fit this VGG ({len(problems)} problem(s)): " + "; ".join(problems[:5])
-                         + ("; ..." if len(problems) > 5 else "")
-                         + ". Expected torchvision's VGG16/VGG19 ImageNet file for the same arch.")
+        raise ValueError(
+            f"{path} does not fit this VGG ({len(problems)} problem(s)): "
+            + "; ".join(problems[:5])
+            + ("; ..." if len(problems) > 5 else "")
+            + ". Expected torchvision's VGG16/VGG19 ImageNet file for the same arch."
+        )
     features.load_state_dict({key: state[f"features.{key}"] for key in features.state_dict()})
     return features
 
 
 # --------------------------------------------------------------------------- losses
+# >>> saved from notebooks/08_perceptual_loss_and_style_transfer.ipynb (edit it there, then run `make save`) >>>
 def gram_matrix(features: Tensor, normalize: str = "chw") -> Tensor:
     """Gram matrices F F^T of features (B, C, H, W) -> (B, C, C), divided by C*H*W, H*W or nothing (``normalize``)."""
     validate.tensor(features, "features")
@@ -333,158 +354,6 @@ def gram_matrix(features: Tensor, normalize: str = "chw") -> Tensor:
     gram = flat @ flat.transpose(1, 2)
     scale = {"chw": c * h * w, "hw": h * w, "none": 1}[normalize]
     return gram / scale
-
-
-def content_loss(feat: Tensor, target_feat: Tensor) -> Tensor:
-    """Feature reconstruction loss: mean squared error between features (B, C, H, W) and targets (B or 1, C, H, W)."""
-    validate.tensor(feat, "feat")
-    validate.tensor(target_feat, "target_feat")
-    if feat.dim() != 4 or target_feat.dim() != 4 or feat.shape[1:] != target_feat.shape[1:] \
-            or target_feat.shape[0] not in (1, feat.shape[0]):
-        raise ValueError(f"feat (B, C, H, W) and target_feat (B or 1, C, H, W) must match, "
-                         f"got {tuple(feat.shape)} and {tuple(target_feat.shape)}")
-    return (feat - target_feat.detach()).square().mean()
-
-
-def style_loss(feats: Mapping[str, Tensor], target_grams: Mapping[str, Tensor],
-               layer_weights: Mapping[str, float] | None = None, normalize: str = "chw") -> Tensor:
-    """Sum over the layers of ``target_grams`` of weight * ||G(feats) - G_target||_F^2, averaged over the batch.
-
-    ``feats``: {layer: (B, C, H, W)}; ``target_grams``: {layer: (B or 1, C, C)}, made with the same ``normalize``;
-    ``layer_weights``: {layer: weight}, 1 for a layer not listed. A scalar.
-    """
-    if not target_grams:
-        raise ValueError("target_grams is empty: give at least one layer's target Gram matrix")
-    missing = [name for name in target_grams if name not in feats]
-    if missing:
-        raise ValueError(f"feats lacks the layer(s) {missing} of target_grams; feats has {list(feats)}")
-    layer_weights = dict(layer_weights or {})
-    extra = [name for name in layer_weights if name not in target_grams]
-    if extra:
-        raise ValueError(f"layer_weights names layer(s) {extra} that target_grams lacks ({list(target_grams)})")
-    total = 0.0
-    for name, target in target_grams.items():
-        gram = gram_matrix(feats[name], normalize)
-        validate.tensor(target, f"target_grams[{name!r}]")
-        if target.dim() != 3 or target.shape[1:] != gram.shape[1:] or target.shape[0] not in (1, gram.shape[0]):
-            raise ValueError(f"target_grams[{name!r}] must have shape (B or 1, {gram.shape[1]}, {gram.shape[2]}) "
-                             f"to match the features' Gram matrix {tuple(gram.shape)}, got {tuple(target.shape)}")
-        distance = (gram - target.detach()).square().sum(dim=(1, 2)).mean()
-        total = total + layer_weights.get(name, 1.0) * distance
-    return total
-
-
-def total_variation(x: Tensor) -> Tensor:
-    """Squared total variation of images (N, C, H, W): mean squared horizontal + mean squared vertical difference.
-
-    The beta = 2 total variation of Mahendran & Vedaldi that Johnson et al.'s code uses (its gradient is that of
-    0.5 * sum of squared neighbour differences); we take means instead of sums so the weight does not depend on the
-    image size. A constant image scores 0; a +-1 checkerboard scores 4 + 4 = 8.
-    """
-    validate.tensor(x, "x")
-    if x.dim() != 4 or x.shape[-1] < 2 or x.shape[-2] < 2:
-        raise ValueError(f"x must have shape (N, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
-    dx = x[..., :, 1:] - x[..., :, :-1]
-    dy = x[..., 1:, :] - x[..., :-1, :]
-    return dx.square().mean() + dy.square().mean()
-
-
-# --------------------------------------------------------------------------- optimising an image
-def style_targets(loss_net: LossNetwork, style: Tensor, layers: Sequence[str] | None = None,
-                  normalize: str = "chw") -> "OrderedDict[str, Tensor]":
-    """The target Gram matrices {layer: (1, C_l, C_l)} of one style image (1, C, H, W) at ``layers`` (default: all)."""
-    validate.images(style, "style", check_range=False)
-    if style.shape[0] != 1:
-        raise ValueError(f"style must be one image (1, C, H, W), got {tuple(style.shape)}")
-    layers = tuple(layers or loss_net.layers)
-    with torch.no_grad():
-        feats = loss_net(style)
-    return OrderedDict((name, gram_matrix(feats[name], normalize)) for name in layers)
-
-
-def content_targets(loss_net: LossNetwork, content: Tensor, layers: Sequence[str]) -> "OrderedDict[str, Tensor]":
-    """The target features {layer: (N, C_l, H_l, W_l)} of content images (N, C, H, W) at ``layers``."""
-    validate.images(content, "content", check_range=False)
-    with torch.no_grad():
-        feats = loss_net(content)
-    return OrderedDict((name, feats[name]) for name in layers)
-
-
-def perceptual_objective(loss_net: LossNetwork, x: Tensor, content: Mapping[str, Tensor] | None = None,
-                         style: Mapping[str, Tensor] | None = None, content_weight: float = 1.0,
-                         style_weight: float = 1.0, tv_weight: float = 0.0,
-                         layer_weights: Mapping[str, float] | None = None,
-                         normalize: str = "chw") -> "OrderedDict[str, Tensor]":
-    """The weighted terms {"content", "style", "tv", "total"} (scalars) for images x (N, C, H, W) in [-1, 1].
-
-    ``content``: target features {layer: (1 or N, C_l, H_l, W_l)}; ``style``: target Grams {layer: (1 or N, C_l, C_l)}.
-    Either may be None (feature inversion has no style, texture synthesis no content).
-    """
-    if not content and not style:
-        raise ValueError("give content targets, style targets or both (see content_targets / style_targets)")
-    feats = loss_net(x)
-    zero = x.new_zeros(())
-    terms = OrderedDict()
-    terms["content"] = content_weight * sum((content_loss(feats[k], t) for k, t in content.items()), zero) \
-        if content else zero
-    terms["style"] = style_weight * style_loss(feats, style, layer_weights, normalize) if style else zero
-    terms["tv"] = tv_weight * total_variation(x) if tv_weight else zero
-    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
-    return terms
-
-
-def optimise_image(loss_net: LossNetwork, init: Tensor, content: Mapping[str, Tensor] | None = None,
-                   style: Mapping[str, Tensor] | None = None, content_weight: float = 1.0, style_weight: float = 1.0,
-                   tv_weight: float = 0.0, layer_weights: Mapping[str, float] | None = None, normalize: str = "chw",
-                   method: str = "lbfgs", steps: int = 100, lr: float | None = None,
-                   progress: bool = True) -> tuple[Tensor, list[float]]:
-    """Optimise the pixels of ``init`` (N, C, H, W) in [-1, 1] to lower :func:`perceptual_objective` (Gatys et al.).
-
-    ``method``: "lbfgs" (torch.optim.LBFGS, strong-Wolfe line search, at most ``steps`` iterations and 1.25 x
-    ``steps`` loss evaluations; it may stop early once the loss stops changing) or "adam" (``steps`` evaluations; lr
-    default 0.02; pixels clamped to [-1, 1] after each step). Returns (image (N, C, H, W) clamped to [-1, 1],
-    detached; the total loss at every evaluation, so both methods can be compared per evaluation = per unit of cost).
-    """
-    from .settings import progress as bar
-
-    validate.images(init, "init", check_range=False)
-    if method not in ("lbfgs", "adam"):
-        raise ValueError(f"method must be 'lbfgs' or 'adam', got {method!r}")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    x = init.detach().clone().requires_grad_(True)
-    history: list[float] = []
-    evaluations = steps * 5 // 4 if method == "lbfgs" else steps
-    ticker = bar(range(evaluations), desc=f"{method} evaluations", leave=False, **({} if progress else {"disable": True}))
-    ticks = iter(ticker)
-
-    def closure() -> Tensor:
-        opt.zero_grad(set_to_none=True)
-        loss = perceptual_objective(loss_net, x, content, style, content_weight, style_weight, tv_weight,
-                                    layer_weights, normalize)["total"]
-        loss.backward()
-        history.append(loss.item())
-        next(ticks, None)
-        return loss
-
-    if method == "lbfgs":
-        opt = torch.optim.LBFGS([x], lr=1.0 if lr is None else lr, max_iter=steps, max_eval=evaluations,
-                                history_size=50, line_search_fn="strong_wolfe")
-        opt.step(closure)
-    else:
-        opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
-        for _ in range(steps):
-            opt.step(closure)
-            with torch.no_grad():
-                x.clamp_(-1, 1)
-    ticker.close()
-    return x.detach().clamp(-1, 1), history
-
-
-# --------------------------------------------------------------------------- keeping pixels in range, coarse to fine
-#: How sharply x = tanh(k z) maps the optimised variable z to pixels: with k = 4, z in [-1, 1] covers x up to
-#: tanh(4) = 0.9993, so optimise_image's final clamp of z to [-1, 1] costs nothing.
-SHARPNESS = 4.0
 
 
 class TanhPixels(nn.Module):
@@ -518,8 +387,200 @@ class TanhPixels(nn.Module):
         return self.loss_net(self.to_pixels(z))
 
 
-def optimise_in_range(loss_net: LossNetwork, init: Tensor, sharpness: float = SHARPNESS,
-                      **kwargs) -> tuple[Tensor, list[float]]:
+# <<< end of the code saved from notebooks/08_perceptual_loss_and_style_transfer.ipynb <<<
+
+
+def content_loss(feat: Tensor, target_feat: Tensor) -> Tensor:
+    """Feature reconstruction loss: mean squared error between features (B, C, H, W) and targets (B or 1, C, H, W)."""
+    validate.tensor(feat, "feat")
+    validate.tensor(target_feat, "target_feat")
+    if (
+        feat.dim() != 4
+        or target_feat.dim() != 4
+        or feat.shape[1:] != target_feat.shape[1:]
+        or target_feat.shape[0] not in (1, feat.shape[0])
+    ):
+        raise ValueError(
+            f"feat (B, C, H, W) and target_feat (B or 1, C, H, W) must match, "
+            f"got {tuple(feat.shape)} and {tuple(target_feat.shape)}"
+        )
+    return (feat - target_feat.detach()).square().mean()
+
+
+def style_loss(
+    feats: Mapping[str, Tensor],
+    target_grams: Mapping[str, Tensor],
+    layer_weights: Mapping[str, float] | None = None,
+    normalize: str = "chw",
+) -> Tensor:
+    """Sum over the layers of ``target_grams`` of weight * ||G(feats) - G_target||_F^2, averaged over the batch.
+
+    ``feats``: {layer: (B, C, H, W)}; ``target_grams``: {layer: (B or 1, C, C)}, made with the same ``normalize``;
+    ``layer_weights``: {layer: weight}, 1 for a layer not listed. A scalar.
+    """
+    if not target_grams:
+        raise ValueError("target_grams is empty: give at least one layer's target Gram matrix")
+    missing = [name for name in target_grams if name not in feats]
+    if missing:
+        raise ValueError(f"feats lacks the layer(s) {missing} of target_grams; feats has {list(feats)}")
+    layer_weights = dict(layer_weights or {})
+    extra = [name for name in layer_weights if name not in target_grams]
+    if extra:
+        raise ValueError(f"layer_weights names layer(s) {extra} that target_grams lacks ({list(target_grams)})")
+    total = 0.0
+    for name, target in target_grams.items():
+        gram = gram_matrix(feats[name], normalize)
+        validate.tensor(target, f"target_grams[{name!r}]")
+        if target.dim() != 3 or target.shape[1:] != gram.shape[1:] or target.shape[0] not in (1, gram.shape[0]):
+            raise ValueError(
+                f"target_grams[{name!r}] must have shape (B or 1, {gram.shape[1]}, {gram.shape[2]}) "
+                f"to match the features' Gram matrix {tuple(gram.shape)}, got {tuple(target.shape)}"
+            )
+        distance = (gram - target.detach()).square().sum(dim=(1, 2)).mean()
+        total = total + layer_weights.get(name, 1.0) * distance
+    return total
+
+
+def total_variation(x: Tensor) -> Tensor:
+    """Squared total variation of images (N, C, H, W): mean squared horizontal + mean squared vertical difference.
+
+    The beta = 2 total variation of Mahendran & Vedaldi that Johnson et al.'s code uses (its gradient is that of
+    0.5 * sum of squared neighbour differences); we take means instead of sums so the weight does not depend on the
+    image size. A constant image scores 0; a +-1 checkerboard scores 4 + 4 = 8.
+    """
+    validate.tensor(x, "x")
+    if x.dim() != 4 or x.shape[-1] < 2 or x.shape[-2] < 2:
+        raise ValueError(f"x must have shape (N, C, H, W) with H, W >= 2, got {tuple(x.shape)}")
+    dx = x[..., :, 1:] - x[..., :, :-1]
+    dy = x[..., 1:, :] - x[..., :-1, :]
+    return dx.square().mean() + dy.square().mean()
+
+
+# --------------------------------------------------------------------------- optimising an image
+def style_targets(
+    loss_net: LossNetwork, style: Tensor, layers: Sequence[str] | None = None, normalize: str = "chw"
+) -> OrderedDict[str, Tensor]:
+    """The target Gram matrices {layer: (1, C_l, C_l)} of one style image (1, C, H, W) at ``layers`` (default: all)."""
+    validate.images(style, "style", check_range=False)
+    if style.shape[0] != 1:
+        raise ValueError(f"style must be one image (1, C, H, W), got {tuple(style.shape)}")
+    layers = tuple(layers or loss_net.layers)
+    with torch.no_grad():
+        feats = loss_net(style)
+    return OrderedDict((name, gram_matrix(feats[name], normalize)) for name in layers)
+
+
+def content_targets(loss_net: LossNetwork, content: Tensor, layers: Sequence[str]) -> OrderedDict[str, Tensor]:
+    """The target features {layer: (N, C_l, H_l, W_l)} of content images (N, C, H, W) at ``layers``."""
+    validate.images(content, "content", check_range=False)
+    with torch.no_grad():
+        feats = loss_net(content)
+    return OrderedDict((name, feats[name]) for name in layers)
+
+
+def perceptual_objective(
+    loss_net: LossNetwork,
+    x: Tensor,
+    content: Mapping[str, Tensor] | None = None,
+    style: Mapping[str, Tensor] | None = None,
+    content_weight: float = 1.0,
+    style_weight: float = 1.0,
+    tv_weight: float = 0.0,
+    layer_weights: Mapping[str, float] | None = None,
+    normalize: str = "chw",
+) -> OrderedDict[str, Tensor]:
+    """The weighted terms {"content", "style", "tv", "total"} (scalars) for images x (N, C, H, W) in [-1, 1].
+
+    ``content``: target features {layer: (1 or N, C_l, H_l, W_l)}; ``style``: target Grams {layer: (1 or N, C_l, C_l)}.
+    Either may be None (feature inversion has no style, texture synthesis no content).
+    """
+    if not content and not style:
+        raise ValueError("give content targets, style targets or both (see content_targets / style_targets)")
+    feats = loss_net(x)
+    zero = x.new_zeros(())
+    terms = OrderedDict()
+    terms["content"] = (
+        content_weight * sum((content_loss(feats[k], t) for k, t in content.items()), zero) if content else zero
+    )
+    terms["style"] = style_weight * style_loss(feats, style, layer_weights, normalize) if style else zero
+    terms["tv"] = tv_weight * total_variation(x) if tv_weight else zero
+    terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+    return terms
+
+
+def optimise_image(
+    loss_net: LossNetwork,
+    init: Tensor,
+    content: Mapping[str, Tensor] | None = None,
+    style: Mapping[str, Tensor] | None = None,
+    content_weight: float = 1.0,
+    style_weight: float = 1.0,
+    tv_weight: float = 0.0,
+    layer_weights: Mapping[str, float] | None = None,
+    normalize: str = "chw",
+    method: str = "lbfgs",
+    steps: int = 100,
+    lr: float | None = None,
+    progress: bool = True,
+) -> tuple[Tensor, list[float]]:
+    """Optimise the pixels of ``init`` (N, C, H, W) in [-1, 1] to lower :func:`perceptual_objective` (Gatys et al.).
+
+    ``method``: "lbfgs" (torch.optim.LBFGS, strong-Wolfe line search, at most ``steps`` iterations and 1.25 x
+    ``steps`` loss evaluations; it may stop early once the loss stops changing) or "adam" (``steps`` evaluations; lr
+    default 0.02; pixels clamped to [-1, 1] after each step). Returns (image (N, C, H, W) clamped to [-1, 1],
+    detached; the total loss at every evaluation, so both methods can be compared per evaluation = per unit of cost).
+    """
+    from .settings import progress as bar
+
+    validate.images(init, "init", check_range=False)
+    if method not in ("lbfgs", "adam"):
+        raise ValueError(f"method must be 'lbfgs' or 'adam', got {method!r}")
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    x = init.detach().clone().requires_grad_(True)
+    history: list[float] = []
+    evaluations = steps * 5 // 4 if method == "lbfgs" else steps
+    ticker = bar(
+        range(evaluations), desc=f"{method} evaluations", leave=False, **({} if progress else {"disable": True})
+    )
+    ticks = iter(ticker)
+
+    def closure() -> Tensor:
+        opt.zero_grad(set_to_none=True)
+        loss = perceptual_objective(
+            loss_net, x, content, style, content_weight, style_weight, tv_weight, layer_weights, normalize
+        )["total"]
+        loss.backward()
+        history.append(loss.item())
+        next(ticks, None)
+        return loss
+
+    if method == "lbfgs":
+        opt = torch.optim.LBFGS(
+            [x],
+            lr=1.0 if lr is None else lr,
+            max_iter=steps,
+            max_eval=evaluations,
+            history_size=50,
+            line_search_fn="strong_wolfe",
+        )
+        opt.step(closure)
+    else:
+        opt = torch.optim.Adam([x], lr=0.02 if lr is None else lr)
+        for _ in range(steps):
+            opt.step(closure)
+            with torch.no_grad():
+                x.clamp_(-1, 1)
+    ticker.close()
+    return x.detach().clamp(-1, 1), history
+
+
+# --------------------------------------------------------------------------- keeping pixels in range, coarse to fine
+
+
+def optimise_in_range(
+    loss_net: LossNetwork, init: Tensor, sharpness: float = SHARPNESS, **kwargs
+) -> tuple[Tensor, list[float]]:
     """:func:`optimise_image` over z with pixels x = tanh(k z): init (N, C, H, W) -> (image (N, C, H, W), history).
 
     Same keyword arguments as :func:`optimise_image`; every pixel stays in (-1, 1) throughout, so the returned image
@@ -532,10 +593,18 @@ def optimise_in_range(loss_net: LossNetwork, init: Tensor, sharpness: float = SH
     return wrapped.to_pixels(z), history
 
 
-def optimise_multiscale(loss_net: LossNetwork, init: Tensor, sizes: Sequence[int], steps: Sequence[int],
-                        content: Tensor | None = None, style: Tensor | None = None,
-                        content_layers: Sequence[str] = ("relu3_1",), style_layers: Sequence[str] | None = None,
-                        normalize: str = "chw", **kwargs) -> tuple[Tensor, list[float]]:
+def optimise_multiscale(
+    loss_net: LossNetwork,
+    init: Tensor,
+    sizes: Sequence[int],
+    steps: Sequence[int],
+    content: Tensor | None = None,
+    style: Tensor | None = None,
+    content_layers: Sequence[str] = ("relu3_1",),
+    style_layers: Sequence[str] | None = None,
+    normalize: str = "chw",
+    **kwargs,
+) -> tuple[Tensor, list[float]]:
     """Coarse to fine: optimise at ``sizes[0]``, upsample, refine at ``sizes[1]``, ...; returns (image, history).
 
     ``init``: (1, C, H, W), resized to each size; ``content`` / ``style``: images (1, C, H, W) in [-1, 1] (either may

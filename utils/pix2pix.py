@@ -3,12 +3,13 @@ receptive field, the conditional pair D sees, the losses L_cGAN + lambda L_L1, o
 
 Images are (N, C, H, W) in [-1, 1]; a pair is (a, b): the input image a (e.g. a label map) and its target b (the photo).
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -17,13 +18,141 @@ from . import losses, models, settings, train, validate
 
 
 # --------------------------------------------------------------------------- the U-Net generator
+# >>> saved from notebooks/05_pix2pix.ipynb (edit it there, then run `make save`) >>>
 def skip_connection(decoder: Tensor, encoder: Tensor) -> Tensor:
     """The U-Net skip: decoder features (N, C_dec, H, W) and the encoder features (N, C_enc, H, W) of the same size
     -> (N, C_dec + C_enc, H, W), concatenated along the channels (decoder first)."""
     if decoder.shape[0] != encoder.shape[0] or decoder.shape[2:] != encoder.shape[2:]:
-        raise ValueError(f"a skip joins features of one batch and one size: decoder {tuple(decoder.shape)} "
-                         f"and encoder {tuple(encoder.shape)} differ in N, H or W")
+        raise ValueError(
+            f"a skip joins features of one batch and one size: decoder {tuple(decoder.shape)} "
+            f"and encoder {tuple(encoder.shape)} differ in N, H or W"
+        )
     return torch.cat([decoder, encoder], dim=1)
+
+
+def receptive_field(layers: nn.Sequential | Sequence) -> int:
+    """Side in pixels of the input patch one output pixel sees, for convolutions applied in order: ``layers`` is an
+    nn.Sequential or list of modules (Conv2d and pooling count, activations and norms do not) or (kernel, stride) pairs.
+
+    From one output pixel walk back to the input: r = 1, then r = (r - 1) * stride + kernel for each layer, last first.
+    """
+    pairs: list[tuple[int, int]] = []
+    for layer in layers:
+        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
+            k, s = (layer.kernel_size, layer.stride)
+            k, s = (k if isinstance(k, int) else k[0]), (s if isinstance(s, int) else s[0])
+            d = getattr(layer, "dilation", 1)
+            d = d if isinstance(d, int) else d[0]
+            pairs.append((d * (k - 1) + 1, s))
+        elif isinstance(layer, (nn.ConvTranspose2d, nn.Upsample)):
+            raise ValueError(f"receptive_field counts downsampling stacks only, got {type(layer).__name__}")
+        elif isinstance(layer, nn.Module):
+            continue  # activations, batch norm, dropout: one pixel in, one pixel out
+        elif (
+            isinstance(layer, (tuple, list))
+            and len(layer) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in layer)
+        ):
+            pairs.append((layer[0], layer[1]))
+        else:
+            raise TypeError(f"layers must hold nn.Modules or (kernel, stride) pairs of positive ints, got {layer!r}")
+    r = 1
+    for k, s in reversed(pairs):
+        r = (r - 1) * s + k
+    return r
+
+
+def conditional_pair(a: Tensor, b: Tensor) -> Tensor:
+    """What the conditional D sees: the input a (N, C_a, H, W) paired with an output b (N, C_b, H, W), real or
+    generated -> (N, C_a + C_b, H, W), stacked along the channels (input first)."""
+    validate.tensor(a, "a")
+    validate.tensor(b, "b")
+    if a.dim() != 4 or b.dim() != 4 or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
+        raise ValueError(
+            f"a and b must be image batches (N, C, H, W) of one N, H and W, got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return torch.cat([a, b], dim=1)
+
+
+def pix2pix_generator_loss(
+    d_fake_logits: Tensor | None,
+    fake: Tensor,
+    target: Tensor,
+    lambda_l1: float = 100.0,
+    use_gan: bool = True,
+    use_l1: bool = True,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """G's loss L_cGAN + lambda L_L1 -> (total, gan_term, l1_term), three scalars.
+
+    gan_term = -mean log D(a, G(a)) over every patch (non-saturating, from D's logits (N, 1, H', W'));
+    l1_term = mean |G(a) - b| over the outputs fake and target (N, C, H, W); total = gan_term + lambda_l1 * l1_term
+    with a term left out when its flag is False (both terms are returned either way; gan_term 0 without a GAN).
+    """
+    validate.tensor(fake, "fake")
+    validate.tensor(target, "target")
+    if fake.shape != target.shape:
+        raise ValueError(f"fake and target must have one shape, got {tuple(fake.shape)} and {tuple(target.shape)}")
+    if not (use_gan or use_l1):
+        raise ValueError("use_gan and use_l1 are both False: nothing to train")
+    l1 = (fake - target).abs().mean()
+    if use_gan:
+        if d_fake_logits is None:
+            raise ValueError("use_gan=True needs D's logits on the generated pairs")
+        gan = losses.generator_loss_nonsaturating(d_fake_logits)
+    else:
+        gan = torch.zeros((), device=fake.device)
+    total = (gan if use_gan else 0) + (lambda_l1 * l1 if use_l1 else 0)
+    return total, gan, l1
+
+
+def pix2pix_step(
+    generator: nn.Module,
+    discriminator: nn.Module | None,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer | None,
+    batch: tuple[Tensor, Tensor],
+    lambda_l1: float = 100.0,
+    use_gan: bool = True,
+    use_l1: bool = True,
+    conditional: bool = True,
+) -> dict[str, float]:
+    """One pix2pix step on batch = (a (N, C_a, H, W), b (N, C_b, H, W)): a D step, then a G step.
+
+    ``conditional=False`` lets D see the output alone (the unconditional GAN + L1 ablation; D takes C_b channels);
+    ``use_gan=False`` skips D entirely (L1 only; D and opt_d may be None); ``use_l1=False`` is the cGAN alone.
+    Returns floats ``d_loss`` (nan without a GAN), ``g_loss`` (the total), ``g_gan`` and ``l1`` (logged either way).
+    """
+    a, b = batch
+    fake = generator(a)
+
+    def d_input(out: Tensor) -> Tensor:
+        return conditional_pair(a, out) if conditional else out
+
+    loss_d = torch.full((), float("nan"))
+    d_fake_logits = None
+    if use_gan:
+        if discriminator is None or opt_d is None:
+            raise ValueError("use_gan=True needs a discriminator and its optimiser")
+        # D: real pairs (a, b) up, generated pairs (a, G(a)) down; detach so this step leaves G alone.
+        loss_d = pix2pix_discriminator_loss(discriminator(d_input(b)), discriminator(d_input(fake.detach())))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        d_fake_logits = discriminator(d_input(fake))
+    # G: fool the updated D and stay close to b in L1.
+    loss_g, gan, l1 = pix2pix_generator_loss(d_fake_logits, fake, b, lambda_l1, use_gan, use_l1)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    return {
+        "d_loss": float(loss_d.detach()),
+        "g_loss": float(loss_g.detach()),
+        "g_gan": float(gan.detach()),
+        "l1": float(l1.detach()),
+    }
+
+
+# <<< end of the code saved from notebooks/05_pix2pix.ipynb <<<
 
 
 class UNet(nn.Module):
@@ -45,18 +174,24 @@ class UNet(nn.Module):
             raise ValueError(f"this U-Net takes images (N, C, {self.size}, {self.size}), got {tuple(a.shape)}")
         features = []
         x = a
-        for block in self.down:          # encoder: size/2, size/4, ..., 1 (the bottleneck)
+        for block in self.down:  # encoder: size/2, size/4, ..., 1 (the bottleneck)
             x = block(x)
             features.append(x)
-        x = self.up[0](features.pop())   # the bottleneck has no partner: its decoder block sees it alone
-        for block in self.up[1:]:        # decoder: each block joins the encoder features of its own size
+        x = self.up[0](features.pop())  # the bottleneck has no partner: its decoder block sees it alone
+        for block in self.up[1:]:  # decoder: each block joins the encoder features of its own size
             encoder = features.pop()
             x = block(skip_connection(x, encoder) if self.skips else x)
         return x
 
 
-def unet_generator(in_channels: int = 3, out_channels: int = 3, size: int = 256, width: int = 64,
-                   dropout: float = 0.5, skips: bool = True) -> UNet:
+def unet_generator(
+    in_channels: int = 3,
+    out_channels: int = 3,
+    size: int = 256,
+    width: int = 64,
+    dropout: float = 0.5,
+    skips: bool = True,
+) -> UNet:
     """The pix2pix generator for images (N, in_channels, size, size) -> (N, out_channels, size, size) in [-1, 1].
 
     log2(size) encoder layers C64-C128-C256-C512-C512... (``width`` times 1, 2, 4, 8, 8, ...) take the image down to
@@ -79,15 +214,23 @@ def unet_generator(in_channels: int = 3, out_channels: int = 3, size: int = 256,
     for i, c_out in enumerate(channels):
         c_in = in_channels if i == 0 else channels[i - 1]
         norm = 0 < i < depth - 1  # no batch norm on the first layer, nor on the 1x1 bottleneck (one value per channel)
-        down.append(nn.Sequential(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not norm),
-                                  *([nn.BatchNorm2d(c_out)] if norm else []), nn.LeakyReLU(0.2)))
+        down.append(
+            nn.Sequential(
+                nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not norm),
+                *([nn.BatchNorm2d(c_out)] if norm else []),
+                nn.LeakyReLU(0.2),
+            )
+        )
     up = nn.ModuleList()
     for j in range(depth - 1):
         c_in = channels[-1 - j] * (2 if skips and j > 0 else 1)
         c_out = channels[-2 - j]
         noise = [nn.Dropout(dropout)] if j < 3 and dropout > 0 else []
-        up.append(nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out),
-                                *noise, nn.ReLU()))
+        up.append(
+            nn.Sequential(
+                nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), *noise, nn.ReLU()
+            )
+        )
     c_in = channels[0] * (2 if skips else 1)
     up.append(nn.Sequential(nn.ConvTranspose2d(c_in, out_channels, 4, 2, 1), nn.Tanh()))
     net = UNet(down, up, size, skips)
@@ -118,8 +261,11 @@ def translate(generator: nn.Module, a: Tensor, dropout: bool = True, batch_stats
 
 # --------------------------------------------------------------------------- the PatchGAN discriminator
 #: Normalisation layers by name: batch norm (pix2pix) or instance norm (CycleGAN: no learned scale, no running stats).
-NORMS: dict[str, Callable[[int], nn.Module]] = {"batch": nn.BatchNorm2d, "instance": nn.InstanceNorm2d,
-                                                "none": lambda c: nn.Identity()}
+NORMS: dict[str, Callable[[int], nn.Module]] = {
+    "batch": nn.BatchNorm2d,
+    "instance": nn.InstanceNorm2d,
+    "none": lambda c: nn.Identity(),
+}
 
 
 def _patchgan_convs(n_layers: int) -> list[tuple[int, int, int]]:
@@ -128,8 +274,9 @@ def _patchgan_convs(n_layers: int) -> list[tuple[int, int, int]]:
     return [(4, 2, 1)] * n_layers + [(4, 1, 1), (4, 1, 1)]
 
 
-def patchgan_discriminator(in_channels: int = 6, width: int = 64, n_layers: int = 3,
-                           norm: str = "batch") -> nn.Sequential:
+def patchgan_discriminator(
+    in_channels: int = 6, width: int = 64, n_layers: int = 3, norm: str = "batch"
+) -> nn.Sequential:
     """PatchGAN D: pairs (N, in_channels, H, W) -> a map of logits (N, 1, H', W'), one per overlapping patch.
 
     C64-C128-C256-C512 (4x4 convs, strides 2, 2, 2, 1 for n_layers=3; batch norm except on the first; LeakyReLU 0.2),
@@ -147,43 +294,17 @@ def patchgan_discriminator(in_channels: int = 6, width: int = 64, n_layers: int 
     for i, (k, s, p) in enumerate(convs[:-1]):
         c_out = width * min(2**i, 8)
         normed = i > 0 and norm != "none"
-        layers += [nn.Conv2d(c_in, c_out, k, s, p, bias=not normed), *([NORMS[norm](c_out)] if normed else []),
-                   nn.LeakyReLU(0.2)]
+        layers += [
+            nn.Conv2d(c_in, c_out, k, s, p, bias=not normed),
+            *([NORMS[norm](c_out)] if normed else []),
+            nn.LeakyReLU(0.2),
+        ]
         c_in = c_out
     k, s, p = convs[-1]
     layers.append(nn.Conv2d(c_in, 1, k, s, p))
     net = nn.Sequential(*layers)
     net.apply(models.dcgan_init)
     return net
-
-
-def receptive_field(layers: nn.Sequential | Sequence) -> int:
-    """Side in pixels of the input patch one output pixel sees, for convolutions applied in order: ``layers`` is an
-    nn.Sequential or list of modules (Conv2d and pooling count, activations and norms do not) or (kernel, stride) pairs.
-
-    From one output pixel walk back to the input: r = 1, then r = (r - 1) * stride + kernel for each layer, last first.
-    """
-    pairs: list[tuple[int, int]] = []
-    for layer in layers:
-        if isinstance(layer, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-            k, s = (layer.kernel_size, layer.stride)
-            k, s = (k if isinstance(k, int) else k[0]), (s if isinstance(s, int) else s[0])
-            d = getattr(layer, "dilation", 1)
-            d = d if isinstance(d, int) else d[0]
-            pairs.append((d * (k - 1) + 1, s))
-        elif isinstance(layer, (nn.ConvTranspose2d, nn.Upsample)):
-            raise ValueError(f"receptive_field counts downsampling stacks only, got {type(layer).__name__}")
-        elif isinstance(layer, nn.Module):
-            continue  # activations, batch norm, dropout: one pixel in, one pixel out
-        elif (isinstance(layer, (tuple, list)) and len(layer) == 2
-              and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in layer)):
-            pairs.append((layer[0], layer[1]))
-        else:
-            raise TypeError(f"layers must hold nn.Modules or (kernel, stride) pairs of positive ints, got {layer!r}")
-    r = 1
-    for k, s in reversed(pairs):
-        r = (r - 1) * s + k
-    return r
 
 
 def patch_output_size(size: int, n_layers: int = 3) -> int:
@@ -198,15 +319,6 @@ def patch_output_size(size: int, n_layers: int = 3) -> int:
 
 
 # --------------------------------------------------------------------------- the conditional pair and the losses
-def conditional_pair(a: Tensor, b: Tensor) -> Tensor:
-    """What the conditional D sees: the input a (N, C_a, H, W) paired with an output b (N, C_b, H, W), real or
-    generated -> (N, C_a + C_b, H, W), stacked along the channels (input first)."""
-    validate.tensor(a, "a")
-    validate.tensor(b, "b")
-    if a.dim() != 4 or b.dim() != 4 or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
-        raise ValueError(f"a and b must be image batches (N, C, H, W) of one N, H and W, got {tuple(a.shape)} "
-                         f"and {tuple(b.shape)}")
-    return torch.cat([a, b], dim=1)
 
 
 def pix2pix_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
@@ -217,65 +329,7 @@ def pix2pix_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tens
     return 0.5 * losses.discriminator_loss(real_logits, fake_logits)
 
 
-def pix2pix_generator_loss(d_fake_logits: Tensor | None, fake: Tensor, target: Tensor, lambda_l1: float = 100.0,
-                           use_gan: bool = True, use_l1: bool = True) -> tuple[Tensor, Tensor, Tensor]:
-    """G's loss L_cGAN + lambda L_L1 -> (total, gan_term, l1_term), three scalars.
-
-    gan_term = -mean log D(a, G(a)) over every patch (non-saturating, from D's logits (N, 1, H', W'));
-    l1_term = mean |G(a) - b| over the outputs fake and target (N, C, H, W); total = gan_term + lambda_l1 * l1_term
-    with a term left out when its flag is False (both terms are returned either way; gan_term 0 without a GAN).
-    """
-    validate.tensor(fake, "fake")
-    validate.tensor(target, "target")
-    if fake.shape != target.shape:
-        raise ValueError(f"fake and target must have one shape, got {tuple(fake.shape)} and {tuple(target.shape)}")
-    if not (use_gan or use_l1):
-        raise ValueError("use_gan and use_l1 are both False: nothing to train")
-    l1 = (fake - target).abs().mean()
-    if use_gan:
-        if d_fake_logits is None:
-            raise ValueError("use_gan=True needs D's logits on the generated pairs")
-        gan = losses.generator_loss_nonsaturating(d_fake_logits)
-    else:
-        gan = torch.zeros((), device=fake.device)
-    total = (gan if use_gan else 0) + (lambda_l1 * l1 if use_l1 else 0)
-    return total, gan, l1
-
-
 # --------------------------------------------------------------------------- one training step and the loop
-def pix2pix_step(generator: nn.Module, discriminator: nn.Module | None, opt_g: torch.optim.Optimizer,
-                 opt_d: torch.optim.Optimizer | None, batch: tuple[Tensor, Tensor], lambda_l1: float = 100.0,
-                 use_gan: bool = True, use_l1: bool = True, conditional: bool = True) -> dict[str, float]:
-    """One pix2pix step on batch = (a (N, C_a, H, W), b (N, C_b, H, W)): a D step, then a G step.
-
-    ``conditional=False`` lets D see the output alone (the unconditional GAN + L1 ablation; D takes C_b channels);
-    ``use_gan=False`` skips D entirely (L1 only; D and opt_d may be None); ``use_l1=False`` is the cGAN alone.
-    Returns floats ``d_loss`` (nan without a GAN), ``g_loss`` (the total), ``g_gan`` and ``l1`` (logged either way).
-    """
-    a, b = batch
-    fake = generator(a)
-
-    def d_input(out: Tensor) -> Tensor:
-        return conditional_pair(a, out) if conditional else out
-
-    loss_d = torch.full((), float("nan"))
-    d_fake_logits = None
-    if use_gan:
-        if discriminator is None or opt_d is None:
-            raise ValueError("use_gan=True needs a discriminator and its optimiser")
-        # D: real pairs (a, b) up, generated pairs (a, G(a)) down; detach so this step leaves G alone.
-        loss_d = pix2pix_discriminator_loss(discriminator(d_input(b)), discriminator(d_input(fake.detach())))
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        d_fake_logits = discriminator(d_input(fake))
-    # G: fool the updated D and stay close to b in L1.
-    loss_g, gan, l1 = pix2pix_generator_loss(d_fake_logits, fake, b, lambda_l1, use_gan, use_l1)
-    opt_g.zero_grad(set_to_none=True)
-    loss_g.backward()
-    opt_g.step()
-    return {"d_loss": float(loss_d.detach()), "g_loss": float(loss_g.detach()), "g_gan": float(gan.detach()),
-            "l1": float(l1.detach())}
 
 
 @dataclass
@@ -300,7 +354,9 @@ def pair_sampler(data: object) -> Callable[[int], tuple[Tensor, Tensor]]:
         data = data.tensors[:2]
     if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, Tensor) for t in data):
         if len(data[0]) != len(data[1]) or len(data[0]) == 0:
-            raise ValueError(f"A and B must hold the same (non-zero) number of pairs, got {len(data[0])} and {len(data[1])}")
+            raise ValueError(
+                f"A and B must hold the same (non-zero) number of pairs, got {len(data[0])} and {len(data[1])}"
+            )
         get = lambda idx: (data[0][idx], data[1][idx])  # noqa: E731
         n_pairs = len(data[0])
     elif isinstance(data, torch.utils.data.Dataset) and hasattr(data, "__len__"):
@@ -312,8 +368,10 @@ def pair_sampler(data: object) -> Callable[[int], tuple[Tensor, Tensor]]:
             items = [data[int(i)] for i in idx]
             return torch.stack([it[0] for it in items]), torch.stack([it[1] for it in items])
     else:
-        raise TypeError("data must be a sampler n -> (a, b), a tuple (A, B) of tensors or a dataset of (a, b) pairs, "
-                        f"got {type(data).__name__}")
+        raise TypeError(
+            "data must be a sampler n -> (a, b), a tuple (A, B) of tensors or a dataset of (a, b) pairs, "
+            f"got {type(data).__name__}"
+        )
     order: list[int] = []
 
     def sample(n: int) -> tuple[Tensor, Tensor]:
@@ -371,14 +429,19 @@ def train_pix2pix(
     bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
     for step in bar:
         a, b = sample(batch_size)
-        logs = pix2pix_step(generator, discriminator, opt_g, opt_d, (a.to(dev), b.to(dev)),
-                            lambda_l1, use_gan, use_l1, conditional)
+        logs = pix2pix_step(
+            generator, discriminator, opt_g, opt_d, (a.to(dev), b.to(dev)), lambda_l1, use_gan, use_l1, conditional
+        )
         for key in keys:
             sums[key] += logs[key]
         if step % log_every == 0 or step == steps:
             train.log_means(history, sums, step)
-            bar.set_postfix(d_loss=f"{history.d_loss[-1]:.3f}", g_gan=f"{history.g_gan[-1]:.3f}",
-                            l1=f"{history.l1[-1]:.3f}", refresh=False)
+            bar.set_postfix(
+                d_loss=f"{history.d_loss[-1]:.3f}",
+                g_gan=f"{history.g_gan[-1]:.3f}",
+                l1=f"{history.l1[-1]:.3f}",
+                refresh=False,
+            )
         if callback is not None and (step % callback_every == 0 or step == steps):
             callback(step, generator, discriminator)
     history.seconds = train.report_time(desc, steps, start, dev)

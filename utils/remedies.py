@@ -14,10 +14,11 @@
 
 Every method but ``plain`` anneals its learning rates to 0 over the second half of training (:func:`anneal`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -44,8 +45,14 @@ MIXTURES: dict[str, Callable[[], data.Mixture]] = {"ring": data.ring, "grid": da
 #: generator step moves the whole cloud of samples a long way, D answers by rejecting the mode they crowd into,
 #: and G hops to the next one (the mode hopping of Metz et al. 2017) instead of spreading out; training stops
 #: wherever the hopping has got to. Every other method anneals its rate (``make(..., steps=...)``).
-LEARNING_RATES: dict[str, float] = {"plain": 1e-2, "baseline": 1e-3, "unrolled": 1e-3, "PacGAN": 1e-3,
-                                    "WGAN-GP": 3e-4, "minibatch std": 1e-3}
+LEARNING_RATES: dict[str, float] = {
+    "plain": 1e-2,
+    "baseline": 1e-3,
+    "unrolled": 1e-3,
+    "PacGAN": 1e-3,
+    "WGAN-GP": 3e-4,
+    "minibatch std": 1e-3,
+}
 #: Adam's betas for WGAN-GP, from Gulrajani et al.'s code for their 2-D experiments (the others use (0.5, 0.999)).
 WGAN_BETAS = (0.5, 0.9)
 #: WGAN-GP's penalty weight lambda. The paper uses 10; the authors' code for their 2-D experiments (gan_toy.py)
@@ -67,8 +74,14 @@ def anneal(step_fn: StepFn, steps: int, start: float = 0.5) -> StepFn:
         raise ValueError(f"start must be in [0, 1), got {start}")
     calls = 0
 
-    def annealed(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-                 opt_d: torch.optim.Optimizer, *args, **kwargs) -> tuple[Tensor, Tensor]:
+    def annealed(
+        generator: nn.Module,
+        discriminator: nn.Module,
+        opt_g: torch.optim.Optimizer,
+        opt_d: torch.optim.Optimizer,
+        *args,
+        **kwargs,
+    ) -> tuple[Tensor, Tensor]:
         nonlocal calls
         done = max(0.0, (calls / steps - start) / (1 - start))  # 0 until start * steps, then up to 1
         calls += 1
@@ -82,6 +95,30 @@ def anneal(step_fn: StepFn, steps: int, start: float = 0.5) -> StepFn:
 
 
 # --------------------------------------------------------------------------- PacGAN: packing
+# >>> saved from notebooks/03_mode_collapse.ipynb (edit it there, then run `make save`) >>>
+def unroll(
+    discriminator: nn.Module,
+    real: Tensor,
+    fake: Tensor,
+    k: int,
+    lr: float,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
+) -> dict[str, Tensor]:
+    """D's parameters after k differentiable gradient-descent steps on real (N, 2) and fake (N, 2); D is unchanged.
+
+    The returned tensors depend on ``fake`` (and so on G) through every step: a loss computed with them
+    (``functional_call(D, params, x)``) sends G the gradient of the unrolled game, second-order terms included.
+    """
+    params = {name: p.detach().requires_grad_(True) for name, p in discriminator.named_parameters()}
+    both = torch.cat([real, fake])  # one pass for real and fake rows (D treats every row on its own)
+    for _ in range(k):
+        logits = functional_call(discriminator, params, (both,))
+        loss = d_loss(logits[: len(real)], logits[len(real) :])
+        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
+    return params
+
+
 def pack(x: Tensor, m: int) -> Tensor:
     """Group consecutive samples m at a time: (N, d) -> (N / m, m * d); row i is [x[m i], ..., x[m i + m - 1]]."""
     validate.tensor(x, "x")
@@ -93,39 +130,54 @@ def pack(x: Tensor, m: int) -> Tensor:
     return x.reshape(x.shape[0] // m, m * x.shape[1])
 
 
-def packed_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-                opt_d: torch.optim.Optimizer, real: Tensor, z_dim: int,
-                g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
-                d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
-                m: int = 2) -> tuple[Tensor, Tensor]:
+class MinibatchStd(nn.Module):
+    """Append one feature to every row of h (N, F) -> (N, F + 1): the batch's standard deviation, averaged over F.
+
+    A collapsed generator's batch has a small spread; a real batch does not — D can now see the difference.
+    """
+
+    def forward(self, h: Tensor) -> Tensor:
+        validate.tensor(h, "h")
+        if h.dim() != 2 or h.shape[0] < 2:
+            raise ValueError(f"h must have shape (N, F) with N >= 2 (a batch), got {tuple(h.shape)}")
+        std = (h.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
+        return torch.cat([h, std.expand(h.shape[0], 1)], dim=1)
+
+
+# <<< end of the code saved from notebooks/03_mode_collapse.ipynb <<<
+
+
+def packed_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    z_dim: int,
+    g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
+    m: int = 2,
+) -> tuple[Tensor, Tensor]:
     """``gan_step`` where D judges packs of m samples (N / m, 2 m): a real pack or a fake pack, never mixed."""
     # PacGAN changes only what D sees: every batch, real or generated, reaches it packed.
     return train.gan_step(generator, lambda x: discriminator(pack(x, m)), opt_g, opt_d, real, z_dim, g_loss, d_loss)
 
 
 # --------------------------------------------------------------------------- unrolled GAN
-def unroll(discriminator: nn.Module, real: Tensor, fake: Tensor, k: int, lr: float,
-           d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss) -> dict[str, Tensor]:
-    """D's parameters after k differentiable gradient-descent steps on real (N, 2) and fake (N, 2); D is unchanged.
-
-    The returned tensors depend on ``fake`` (and so on G) through every step: a loss computed with them
-    (``functional_call(D, params, x)``) sends G the gradient of the unrolled game, second-order terms included.
-    """
-    params = {name: p.detach().requires_grad_(True) for name, p in discriminator.named_parameters()}
-    both = torch.cat([real, fake])  # one pass for real and fake rows (D treats every row on its own)
-    for _ in range(k):
-        logits = functional_call(discriminator, params, (both,))
-        loss = d_loss(logits[: len(real)], logits[len(real):])
-        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
-        params = {name: p - lr * g for (name, p), g in zip(params.items(), grads)}
-    return params
 
 
-def unrolled_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-                  opt_d: torch.optim.Optimizer, real: Tensor, z_dim: int,
-                  g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
-                  d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
-                  k: int = 5, unroll_lr: float = 1e-3) -> tuple[Tensor, Tensor]:
+def unrolled_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    z_dim: int,
+    g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
+    k: int = 5,
+    unroll_lr: float = 1e-3,
+) -> tuple[Tensor, Tensor]:
     """One D step as usual, then one G step on the loss against D unrolled k steps further (Metz et al., 2017)."""
     fake = generator(torch.randn(real.shape[0], z_dim, device=real.device))
     loss_d = d_loss(discriminator(real), discriminator(fake.detach()))
@@ -142,18 +194,26 @@ def unrolled_step(generator: nn.Module, discriminator: nn.Module, opt_g: torch.o
 
 
 # --------------------------------------------------------------------------- WGAN-GP
-def wgan_gp_step(generator: nn.Module, critic: nn.Module, opt_g: torch.optim.Optimizer,
-                 opt_d: torch.optim.Optimizer, real: Tensor, z_dim: int,
-                 g_loss: Callable[[Tensor], Tensor] = losses.wasserstein_generator_loss,
-                 d_loss: Callable[[Tensor, Tensor], Tensor] = losses.wasserstein_critic_loss,
-                 n_critic: int = 5, gp_weight: float = WGAN_GP_WEIGHT) -> tuple[Tensor, Tensor]:
+def wgan_gp_step(
+    generator: nn.Module,
+    critic: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real: Tensor,
+    z_dim: int,
+    g_loss: Callable[[Tensor], Tensor] = losses.wasserstein_generator_loss,
+    d_loss: Callable[[Tensor, Tensor], Tensor] = losses.wasserstein_critic_loss,
+    n_critic: int = 5,
+    gp_weight: float = WGAN_GP_WEIGHT,
+) -> tuple[Tensor, Tensor]:
     """n_critic critic steps with gradient penalty weight lambda, then one G step.
 
     ``real`` (n_critic * B, 2) holds one slice of B real samples for each critic step.
     """
     if real.shape[0] % n_critic:
-        raise ValueError(f"the batch of {real.shape[0]} real samples must split into n_critic = {n_critic} "
-                         "equal slices")
+        raise ValueError(
+            f"the batch of {real.shape[0]} real samples must split into n_critic = {n_critic} equal slices"
+        )
     for chunk in real.chunk(n_critic):
         fake = generator(torch.randn(chunk.shape[0], z_dim, device=real.device)).detach()
         loss_d = d_loss(critic(chunk), critic(fake)) + gp_weight * losses.gradient_penalty(critic, chunk, fake)
@@ -168,18 +228,6 @@ def wgan_gp_step(generator: nn.Module, critic: nn.Module, opt_g: torch.optim.Opt
 
 
 # --------------------------------------------------------------------------- minibatch standard deviation
-class MinibatchStd(nn.Module):
-    """Append one feature to every row of h (N, F) -> (N, F + 1): the batch's standard deviation, averaged over F.
-
-    A collapsed generator's batch has a small spread; a real batch does not — D can now see the difference.
-    """
-
-    def forward(self, h: Tensor) -> Tensor:
-        validate.tensor(h, "h")
-        if h.dim() != 2 or h.shape[0] < 2:
-            raise ValueError(f"h must have shape (N, F) with N >= 2 (a batch), got {tuple(h.shape)}")
-        std = (h.var(dim=0, unbiased=False) + 1e-8).sqrt().mean()
-        return torch.cat([h, std.expand(h.shape[0], 1)], dim=1)
 
 
 def minibatch_std_discriminator(in_dim: int = 2, hidden: int = 128, depth: int = 3) -> nn.Sequential:
@@ -245,10 +293,22 @@ def check_method(method: object) -> str:
     return method
 
 
-def make(method: str, mixture_dim: int = 2, z_dim: int = 2, hidden: int = 128, depth: int = 3,
-         steps: int | None = None, lr: float | None = None, batch_size: int = 128, m: int = 2, k: int = 5,
-         unroll_lr: float = 1e-3, n_critic: int = 5, gp_weight: float = WGAN_GP_WEIGHT,
-         anneal_start: float = 0.5) -> tuple[nn.Module, nn.Module, StepFn, dict]:
+def make(
+    method: str,
+    mixture_dim: int = 2,
+    z_dim: int = 2,
+    hidden: int = 128,
+    depth: int = 3,
+    steps: int | None = None,
+    lr: float | None = None,
+    batch_size: int = 128,
+    m: int = 2,
+    k: int = 5,
+    unroll_lr: float = 1e-3,
+    n_critic: int = 5,
+    gp_weight: float = WGAN_GP_WEIGHT,
+    anneal_start: float = 0.5,
+) -> tuple[nn.Module, nn.Module, StepFn, dict]:
     """Build ``method``: returns ``(G, D, step_fn, train_kwargs)`` for ``utils.train.train_gan``.
 
     G maps noise (N, z_dim) to samples (N, mixture_dim); D maps samples to logits (N, 1) (a critic's scores for
@@ -258,13 +318,26 @@ def make(method: str, mixture_dim: int = 2, z_dim: int = 2, hidden: int = 128, d
     for every method but ``plain``, which keeps its constant, too large learning rate.
     """
     check_method(method)
-    for value, name in ((mixture_dim, "mixture_dim"), (z_dim, "z_dim"), (hidden, "hidden"), (depth, "depth"),
-                        (m, "m"), (k, "k"), (n_critic, "n_critic"), (batch_size, "batch_size")):
+    for value, name in (
+        (mixture_dim, "mixture_dim"),
+        (z_dim, "z_dim"),
+        (hidden, "hidden"),
+        (depth, "depth"),
+        (m, "m"),
+        (k, "k"),
+        (n_critic, "n_critic"),
+        (batch_size, "batch_size"),
+    ):
         validate.positive_int(value, name)
     G = models.mlp_generator(z_dim, mixture_dim, hidden, depth)
     D = models.mlp_discriminator(mixture_dim, hidden, depth)
-    kwargs: dict = dict(lr=lr or LEARNING_RATES[method], betas=(0.5, 0.999), batch_size=batch_size,
-                        g_loss=losses.generator_loss_nonsaturating, d_loss=losses.discriminator_loss)
+    kwargs: dict = dict(
+        lr=lr or LEARNING_RATES[method],
+        betas=(0.5, 0.999),
+        batch_size=batch_size,
+        g_loss=losses.generator_loss_nonsaturating,
+        d_loss=losses.discriminator_loss,
+    )
     step: StepFn = train.gan_step
     if method == "unrolled":
         step = partial(unrolled_step, k=k, unroll_lr=unroll_lr)
@@ -276,8 +349,12 @@ def make(method: str, mixture_dim: int = 2, z_dim: int = 2, hidden: int = 128, d
     elif method == "WGAN-GP":
         step = partial(wgan_gp_step, n_critic=n_critic, gp_weight=gp_weight)
         # train_gan draws n_critic batches at once, one for each critic step.
-        kwargs.update(betas=WGAN_BETAS, batch_size=n_critic * batch_size,
-                      g_loss=losses.wasserstein_generator_loss, d_loss=losses.wasserstein_critic_loss)
+        kwargs.update(
+            betas=WGAN_BETAS,
+            batch_size=n_critic * batch_size,
+            g_loss=losses.wasserstein_generator_loss,
+            d_loss=losses.wasserstein_critic_loss,
+        )
     elif method == "minibatch std":
         D = minibatch_std_discriminator(mixture_dim, hidden, depth)
     if steps is not None and method != "plain":
@@ -290,14 +367,32 @@ def make(method: str, mixture_dim: int = 2, z_dim: int = 2, hidden: int = 128, d
 #: wall-clock budget on a laptop CPU — about 55 s on the ring and twice that on the grid (25 modes take longer
 #: to sharpen): a WGAN-GP step is five critic steps, an unrolled step six passes through D.
 STEPS: dict[str, dict[str, int]] = {
-    "ring": {"plain": 16000, "baseline": 16000, "unrolled": 2000, "PacGAN": 18000, "WGAN-GP": 3200,
-             "minibatch std": 12000},
-    "grid": {"plain": 32000, "baseline": 32000, "unrolled": 4000, "PacGAN": 36000, "WGAN-GP": 6400,
-             "minibatch std": 24000},
+    "ring": {
+        "plain": 16000,
+        "baseline": 16000,
+        "unrolled": 2000,
+        "PacGAN": 18000,
+        "WGAN-GP": 3200,
+        "minibatch std": 12000,
+    },
+    "grid": {
+        "plain": 32000,
+        "baseline": 32000,
+        "unrolled": 4000,
+        "PacGAN": 36000,
+        "WGAN-GP": 6400,
+        "minibatch std": 24000,
+    },
 }
 #: Training steps in quick mode (CI), the same on both data sets: enough to see the samples move, no more.
-QUICK_STEPS: dict[str, int] = {"plain": 400, "baseline": 400, "unrolled": 50, "PacGAN": 400, "WGAN-GP": 80,
-                               "minibatch std": 300}
+QUICK_STEPS: dict[str, int] = {
+    "plain": 400,
+    "baseline": 400,
+    "unrolled": 50,
+    "PacGAN": 400,
+    "WGAN-GP": 80,
+    "minibatch std": 300,
+}
 
 
 def default_steps(method: str, dataset: str = "ring") -> int:
@@ -308,11 +403,17 @@ def default_steps(method: str, dataset: str = "ring") -> int:
     return settings.pick(learner=STEPS[dataset][method], quick=QUICK_STEPS[method])
 
 
-def train_runs(methods: list[str] | tuple[str, ...] = tuple(METHODS),
-               datasets: list[str] | tuple[str, ...] = ("ring", "grid"),
-               steps: int | dict[str, int] | None = None, seed: int = 0, frames: int = 20, n_samples: int = 2500,
-               resolution: int = 60, threads: int = 1,
-               **make_kwargs) -> tuple[dict[tuple[str, str], list[dict]], dict[tuple[str, str], train.History]]:
+def train_runs(
+    methods: list[str] | tuple[str, ...] = tuple(METHODS),
+    datasets: list[str] | tuple[str, ...] = ("ring", "grid"),
+    steps: int | dict[str, int] | None = None,
+    seed: int = 0,
+    frames: int = 20,
+    n_samples: int = 2500,
+    resolution: int = 60,
+    threads: int = 1,
+    **make_kwargs,
+) -> tuple[dict[tuple[str, str], list[dict]], dict[tuple[str, str], train.History]]:
     """Train each method on each dataset from the same seed; return the ``Snapshots2D`` frames and the histories.
 
     Both dicts are keyed by ``(dataset, method)``. A run records ``frames + 1`` frames (step 0 included): G's samples
@@ -337,9 +438,17 @@ def train_runs(methods: list[str] | tuple[str, ...] = tuple(METHODS),
             z = torch.randn(n_samples, 2, generator=torch.Generator().manual_seed(seed + 1))
             snapshots = train.Snapshots2D(z, plot_extent(mix), resolution)
             histories[dataset, method] = train.train_gan(
-                G, D, mix.sampler(gen), n, 2, step_fn=step_fn, desc=f"{method} on the {dataset}",
+                G,
+                D,
+                mix.sampler(gen),
+                n,
+                2,
+                step_fn=step_fn,
+                desc=f"{method} on the {dataset}",
                 callback=lambda s, g, d, m=method, snaps=snapshots: snaps(s, g, surface_view(m, d)),
-                callback_every=max(1, n // frames), **kwargs)
+                callback_every=max(1, n // frames),
+                **kwargs,
+            )
             runs[dataset, method] = snapshots.frames
     return runs, histories
 
@@ -348,5 +457,8 @@ def run_metrics(frames: list[dict], mixture: data.Mixture) -> dict[str, float]:
     """Scores of a run's last frame: modes captured, % high-quality samples and the mode-histogram KL (nats)."""
     samples = frames[-1]["samples"]
     report = metrics.mode_metrics(samples, mixture.modes, mixture.std)
-    return {"modes": report.modes_captured, "high_quality": 100 * report.high_quality,
-            "kl": metrics.mode_histogram_kl(samples, mixture.modes, mixture.std)}
+    return {
+        "modes": report.modes_captured,
+        "high_quality": 100 * report.high_quality,
+        "kl": metrics.mode_histogram_kl(samples, mixture.modes, mixture.std),
+    }

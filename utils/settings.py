@@ -1,11 +1,13 @@
 """Course-wide settings: quick mode, seeding, device choice and honest timing."""
+
 from __future__ import annotations
 
 import os
 import random
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -93,7 +95,9 @@ def machine() -> dict[str, object]:
     """Where a measurement ran, for the results files: torch threads, OS, CPU cores, Python and torch versions."""
     import platform
 
-    return {"threads": torch.get_num_threads(),
-            "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
-                       f"Python {platform.python_version()}",
-            "torch": torch.__version__}
+    return {
+        "threads": torch.get_num_threads(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}",
+        "torch": torch.__version__,
+    }

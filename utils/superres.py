@@ -4,13 +4,14 @@ sharpness measure, a small SRResNet-style generator, a conditional patch discrim
 Images are (N, 3, H, W) in [-1, 1]. A low-resolution (LR) image is its high-resolution (HR) original averaged over
 ``scale`` x ``scale`` blocks (area downsampling); a model maps LR (N, 3, h, w) to SR (N, 3, scale h, scale w).
 """
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Callable
+from functools import cache
 
 import torch
 import torch.nn.functional as F
@@ -36,7 +37,7 @@ def downsample(hr: Tensor, scale: int = SCALE) -> Tensor:
     return F.avg_pool2d(hr, scale)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _photo(name: str) -> Tensor:
     """A bundled photo (3, H, W) in [-1, 1] at its stored resolution, decoded once; callers must not modify it."""
     return data.bundled_image(name)
@@ -49,8 +50,9 @@ def _check_photos(photos: tuple[str, ...]) -> tuple[str, ...]:
     return photos
 
 
-def random_crops(n: int, size: int = 64, photos: tuple[str, ...] = TRAIN_PHOTOS,
-                 generator: torch.Generator | None = None) -> Tensor:
+def random_crops(
+    n: int, size: int = 64, photos: tuple[str, ...] = TRAIN_PHOTOS, generator: torch.Generator | None = None
+) -> Tensor:
     """n random HR crops (n, 3, size, size) in [-1, 1] of the photos at their stored resolution, half of them flipped
     left-right; the photo, the position and the flip are drawn from ``generator``."""
     validate.positive_int(n, "n")
@@ -68,8 +70,9 @@ def random_crops(n: int, size: int = 64, photos: tuple[str, ...] = TRAIN_PHOTOS,
     return out
 
 
-def crop_sampler(size: int = 64, photos: tuple[str, ...] = TRAIN_PHOTOS, seed: int = 0,
-                 scale: int = SCALE) -> Callable[[int], tuple[Tensor, Tensor]]:
+def crop_sampler(
+    size: int = 64, photos: tuple[str, ...] = TRAIN_PHOTOS, seed: int = 0, scale: int = SCALE
+) -> Callable[[int], tuple[Tensor, Tensor]]:
     """A function n -> (lr (n, 3, size / scale, size / scale), hr (n, 3, size, size)) of fresh random crops of the
     photos (:func:`random_crops`), the same sequence for the same seed."""
     validate.positive_int(size, "size")
@@ -98,6 +101,7 @@ def tiles(name: str = HELD_OUT, size: int = 64, scale: int = SCALE) -> tuple[Ten
 
 
 # --------------------------------------------------------------------------- the baseline and the measures
+# >>> saved from notebooks/06_super_resolution.ipynb (edit it there, then run `make save`) >>>
 def bicubic_upsample(lr: Tensor, scale: int = SCALE) -> Tensor:
     """The baseline: bicubic interpolation of LR images (N, C, h, w) -> (N, C, scale h, scale w), clamped to [-1, 1]."""
     validate.images(lr, "lr", check_range=False)
@@ -126,14 +130,14 @@ def sharpness(x: Tensor) -> Tensor:
     return (dx.square() + dy.square()).sqrt().flatten(1).mean(dim=1)
 
 
-# --------------------------------------------------------------------------- the generator and the discriminator
 class ResidualBlock(nn.Module):
     """conv 3x3 -> ReLU -> conv 3x3, added to its input: features (N, C, h, w) -> (N, C, h, w)."""
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(),
-                                  nn.Conv2d(channels, channels, 3, padding=1))
+        self.body = nn.Sequential(
+            nn.Conv2d(channels, channels, 3, padding=1), nn.ReLU(), nn.Conv2d(channels, channels, 3, padding=1)
+        )
 
     def forward(self, h: Tensor) -> Tensor:
         return h + self.body(h)
@@ -152,8 +156,12 @@ class SRResNet(nn.Module):
         self.head = nn.Conv2d(3, width, 3, padding=1)
         self.body = nn.Sequential(*[ResidualBlock(width) for _ in range(blocks)])
         self.up = nn.Sequential(
-            nn.Conv2d(width, 4 * width, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(),          # (N, width, 2h, 2w)
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.PixelShuffle(2), nn.ReLU(),          # (N, width / 2, 4h, 4w)
+            nn.Conv2d(width, 4 * width, 3, padding=1),
+            nn.PixelShuffle(2),
+            nn.ReLU(),  # (N, width, 2h, 2w)
+            nn.Conv2d(width, 2 * width, 3, padding=1),
+            nn.PixelShuffle(2),
+            nn.ReLU(),  # (N, width / 2, 4h, 4w)
         )
         self.tail = nn.Conv2d(width // 2, 3, 3, padding=1)
         nn.init.zeros_(self.tail.weight)  # start as the bicubic baseline: training can only add detail to it
@@ -166,15 +174,21 @@ class SRResNet(nn.Module):
         return bicubic_upsample(lr) + self.tail(self.up(h))
 
 
+PIXEL_LOSSES = {"l2": F.mse_loss, "l1": F.l1_loss}
+
+
 def sr_discriminator(width: int = 32) -> nn.Sequential:
     """A conditional patch discriminator: (bicubic(LR) | image), (N, 6, H, W) -> patch logits (N, 1, H / 4, W / 4).
 
     Three 4x4 convs (strides 2, 2, 1) with LeakyReLU(0.2), then a 3x3 conv to one logit per patch.
     """
     return nn.Sequential(
-        nn.Conv2d(6, width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        nn.Conv2d(width, 2 * width, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        nn.Conv2d(2 * width, 2 * width, 3, padding=1), nn.LeakyReLU(0.2),
+        nn.Conv2d(6, width, 4, stride=2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(width, 2 * width, 4, stride=2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(2 * width, 2 * width, 3, padding=1),
+        nn.LeakyReLU(0.2),
         nn.Conv2d(2 * width, 1, 3, padding=1),
     )
 
@@ -185,14 +199,15 @@ def d_input(lr: Tensor, image: Tensor) -> Tensor:
     return torch.cat([bicubic_upsample(lr, image.shape[-1] // lr.shape[-1]), image], dim=1)
 
 
-# --------------------------------------------------------------------------- training
-#: The pixel losses: mean squared error and mean absolute error over every pixel and channel.
-PIXEL_LOSSES = {"l2": F.mse_loss, "l1": F.l1_loss}
-
-
-def sr_step(generator: nn.Module, discriminator: nn.Module | None, opt_g: torch.optim.Optimizer,
-            opt_d: torch.optim.Optimizer | None, batch: tuple[Tensor, Tensor], pixel: str = "l1",
-            adv_weight: float = 0.0) -> dict[str, float]:
+def sr_step(
+    generator: nn.Module,
+    discriminator: nn.Module | None,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer | None,
+    batch: tuple[Tensor, Tensor],
+    pixel: str = "l1",
+    adv_weight: float = 0.0,
+) -> dict[str, float]:
     """One step on batch = (lr (N, 3, h, w), hr (N, 3, 4h, 4w)): with ``adv_weight > 0`` first a D step on the
     conditional pairs (real: hr, fake: G(lr)), then a G step on pixel(G(lr), hr) + adv_weight * non-saturating GAN loss.
 
@@ -221,6 +236,16 @@ def sr_step(generator: nn.Module, discriminator: nn.Module | None, opt_g: torch.
     return logs
 
 
+# <<< end of the code saved from notebooks/06_super_resolution.ipynb <<<
+
+
+# --------------------------------------------------------------------------- the generator and the discriminator
+
+
+# --------------------------------------------------------------------------- training
+#: The pixel losses: mean squared error and mean absolute error over every pixel and channel.
+
+
 @dataclass
 class SRHistory:
     """``step[i]`` with the mean ``pixel`` loss, ``g_adv`` and ``d_loss`` since the last log, and the training ``seconds``."""
@@ -232,10 +257,20 @@ class SRHistory:
     seconds: float = 0.0
 
 
-def train_sr(generator: nn.Module, sample: Callable[[int], tuple[Tensor, Tensor]], steps: int, pixel: str = "l1",
-             discriminator: nn.Module | None = None, adv_weight: float = 0.0, batch_size: int = 16, lr: float = 1e-3,
-             lr_d: float = 1e-4, log_every: int = 25, device: torch.device | None = None,
-             desc: str = "SR") -> SRHistory:
+def train_sr(
+    generator: nn.Module,
+    sample: Callable[[int], tuple[Tensor, Tensor]],
+    steps: int,
+    pixel: str = "l1",
+    discriminator: nn.Module | None = None,
+    adv_weight: float = 0.0,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    lr_d: float = 1e-4,
+    log_every: int = 25,
+    device: torch.device | None = None,
+    desc: str = "SR",
+) -> SRHistory:
     """Train G (and D when ``adv_weight > 0``) with :func:`sr_step` on batches ``sample(batch_size)`` = (lr, hr).
 
     Adam (betas 0.9, 0.999 for G; 0.5, 0.999 for D) with G's learning rate decayed along a cosine to 0 over ``steps``.
@@ -301,13 +336,23 @@ MODELS = ("L2", "L1", "L1 + adversarial")
 def recipe() -> dict:
     """Notebook 06's settings (crop size, steps, loss weights), smaller in quick mode: one place for the notebook
     and ``scripts/measure_superres.py``."""
-    return {"size": settings.pick(learner=64, quick=32), "width": 32, "blocks": 4, "batch_size": 16,
-            "pixel_steps": settings.pick(learner=1000, quick=150), "lr": 1e-3,
-            "gan_steps": settings.pick(learner=300, quick=40), "adv_weight": 0.1, "gan_lr": 2e-4, "gan_lr_d": 4e-4}
+    return {
+        "size": settings.pick(learner=64, quick=32),
+        "width": 32,
+        "blocks": 4,
+        "batch_size": 16,
+        "pixel_steps": settings.pick(learner=1000, quick=150),
+        "lr": 1e-3,
+        "gan_steps": settings.pick(learner=300, quick=40),
+        "adv_weight": 0.1,
+        "gan_lr": 2e-4,
+        "gan_lr_d": 4e-4,
+    }
 
 
-def train_models(seed: int, config: dict | None = None, threads: int | None = None,
-                 device: torch.device | None = None) -> tuple[dict[str, nn.Module], dict[str, SRHistory]]:
+def train_models(
+    seed: int, config: dict | None = None, threads: int | None = None, device: torch.device | None = None
+) -> tuple[dict[str, nn.Module], dict[str, SRHistory]]:
     """Train notebook 06's three models from one seed: G with L2 and G with L1 (same initial weights, same crops),
     then a copy of the L1 model fine-tuned with L1 + adversarial loss. Returns models and histories keyed by MODELS."""
     import copy
@@ -317,12 +362,29 @@ def train_models(seed: int, config: dict | None = None, threads: int | None = No
     for name, pixel in (("L2", "l2"), ("L1", "l1")):
         settings.seed_everything(seed, threads)
         models[name] = SRResNet(c["width"], c["blocks"])
-        histories[name] = train_sr(models[name], crop_sampler(c["size"], seed=seed), c["pixel_steps"], pixel=pixel,
-                                   batch_size=c["batch_size"], lr=c["lr"], device=device, desc=f"{name} (seed {seed})")
+        histories[name] = train_sr(
+            models[name],
+            crop_sampler(c["size"], seed=seed),
+            c["pixel_steps"],
+            pixel=pixel,
+            batch_size=c["batch_size"],
+            lr=c["lr"],
+            device=device,
+            desc=f"{name} (seed {seed})",
+        )
     settings.seed_everything(seed + 1000, threads)
     models[MODELS[2]] = copy.deepcopy(models["L1"])
-    histories[MODELS[2]] = train_sr(models[MODELS[2]], crop_sampler(c["size"], seed=seed + 1000), c["gan_steps"],
-                                    pixel="l1", discriminator=sr_discriminator(), adv_weight=c["adv_weight"],
-                                    batch_size=c["batch_size"], lr=c["gan_lr"], lr_d=c["gan_lr_d"], device=device,
-                                    desc=f"{MODELS[2]} (seed {seed})")
+    histories[MODELS[2]] = train_sr(
+        models[MODELS[2]],
+        crop_sampler(c["size"], seed=seed + 1000),
+        c["gan_steps"],
+        pixel="l1",
+        discriminator=sr_discriminator(),
+        adv_weight=c["adv_weight"],
+        batch_size=c["batch_size"],
+        lr=c["gan_lr"],
+        lr_d=c["gan_lr_d"],
+        device=device,
+        desc=f"{MODELS[2]} (seed {seed})",
+    )
     return models, histories

@@ -1,15 +1,15 @@
 """Training: a plain, readable GAN loop with a progress bar, a loss history and callbacks for snapshots."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
 
-from . import validate, losses, settings
+from . import losses, settings, validate
 
 Callback = Callable[[int, nn.Module, nn.Module], None]
 
@@ -24,6 +24,7 @@ class History:
     seconds: float = 0.0
 
 
+# >>> saved from notebooks/02_gan_from_scratch.ipynb (edit it there, then run `make save`) >>>
 def gan_step(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -50,6 +51,9 @@ def gan_step(
     return loss_d.detach(), loss_g.detach()
 
 
+# <<< end of the code saved from notebooks/02_gan_from_scratch.ipynb <<<
+
+
 def log_means(history: object, sums: dict[str, float], step: int) -> None:
     """Append ``step`` to ``history.step`` and each running sum's mean since the last log to the history's list of
     the same name (``history.l1`` for ``sums["l1"]``); reset the sums to 0."""
@@ -65,8 +69,10 @@ def report_time(desc: str, steps: int, start: float, device: torch.device) -> fl
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
-    print(f"{desc}: {steps} steps in {seconds:.1f} s on {device.type} ({settings.where(device)}), "
-          f"{1000 * seconds / steps:.1f} ms/step")
+    print(
+        f"{desc}: {steps} steps in {seconds:.1f} s on {device.type} ({settings.where(device)}), "
+        f"{1000 * seconds / steps:.1f} ms/step"
+    )
     return seconds
 
 
@@ -161,6 +167,7 @@ class Snapshots2D:
 
 
 # --------------------------------------------------------------------------- images: the conditional step, snapshots, a classifier
+# >>> saved from notebooks/04_dcgan_and_conditional_gan.ipynb (edit it there, then run `make save`) >>>
 def cgan_step(
     generator: nn.Module,
     discriminator: nn.Module,
@@ -176,8 +183,12 @@ def cgan_step(
     Returns (loss_d, loss_g); a ``step_fn`` for ``train_gan``."""
     real, labels = batch
     # Bind the labels: to gan_step, G is z -> G(z, labels) and D is x -> D(x, labels); the game is unchanged.
-    return gan_step(lambda z: generator(z, labels), lambda x: discriminator(x, labels), opt_g, opt_d, real, z_dim,
-                    g_loss, d_loss)
+    return gan_step(
+        lambda z: generator(z, labels), lambda x: discriminator(x, labels), opt_g, opt_d, real, z_dim, g_loss, d_loss
+    )
+
+
+# <<< end of the code saved from notebooks/04_dcgan_and_conditional_gan.ipynb <<<
 
 
 class ImageSnapshots:
@@ -217,7 +228,7 @@ def train_classifier(
         if step % per_epoch == 0:
             order = torch.randperm(len(labels))
             total = torch.zeros((), device=dev)
-        idx = order[(step % per_epoch) * batch_size:(step % per_epoch + 1) * batch_size]
+        idx = order[(step % per_epoch) * batch_size : (step % per_epoch + 1) * batch_size]
         x, y = images[idx].to(dev), labels[idx].to(dev)
         loss = nn.functional.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)

@@ -1,4 +1,5 @@
 """Input checks shared by the course's functions: clear errors that name the expected shape or range."""
+
 from __future__ import annotations
 
 import torch

@@ -8,10 +8,11 @@ outputs back). :func:`flicker` measures how much the frames change where the lab
 
 Label videos are (T, H, W) int64 class ids; frames are (T, 3, H, W) in [-1, 1].
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Callable
+from collections.abc import Callable
+from functools import cache
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,11 +32,14 @@ SKY, WALL, GRASS, ROAD, BALL, BOX = range(N_VIDEO_CLASSES)
 VIDEO_COLOURS = ((110, 160, 255), (200, 60, 40), (40, 170, 60), (120, 120, 120), (255, 220, 0), (160, 40, 200))
 
 # Base colours (RGB in [-1, 1]) of the textured regions and the texture each one uses.
-_REGIONS = {WALL: ((0.35, -0.25, -0.45), "brick", 1.4), GRASS: ((-0.45, 0.15, -0.60), "grass", 0.6),
-            ROAD: ((-0.20, -0.20, -0.15), "gravel", 0.6)}
+_REGIONS = {
+    WALL: ((0.35, -0.25, -0.45), "brick", 1.4),
+    GRASS: ((-0.45, 0.15, -0.60), "grass", 0.6),
+    ROAD: ((-0.20, -0.20, -0.15), "gravel", 0.6),
+}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _scene_texture(name: str) -> Tensor:
     """A bundled texture (1, 256, 256) in [-1, 1], zero-mean, halved in side so that it stays readable at 64 px."""
     x = data.resize(data.bundled_image(name), 256)
@@ -78,7 +82,7 @@ def moving_scene(n_frames: int = 16, size: int = 64, seed: int = 0) -> tuple[Ten
         tex = _scene_texture(name)
         r, c = (int(v) for v in rng.integers(0, tex.shape[-1] - S, 2))  # a random crop per video
         colour = torch.tensor(colour) + torch.tensor(rng.uniform(-0.12, 0.12, 3), dtype=torch.float32)
-        region = colour.view(3, 1, 1) + contrast * tex[:, r:r + S, c:c + S]
+        region = colour.view(3, 1, 1) + contrast * tex[:, r : r + S, c : c + S]
         image = torch.where(background == cls, region, image)
 
     # The moving objects: a ball anywhere, a box on the lower half; constant velocity, bouncing off the borders.
@@ -107,8 +111,10 @@ def moving_scene(n_frames: int = 16, size: int = 64, seed: int = 0) -> tuple[Ten
         img = torch.where(disc, ball_colour.view(3, 1, 1) + 0.25 - 0.45 * light.clamp(max=1.5), img)
         labels.append(lab)
         frames.append(img.clamp(-1, 1))
-        for p, v, lo, hi in ((ball_p, ball_v, np.array([radius, radius]), np.array([S - radius, S - radius])),
-                             (box_p, box_v, np.zeros(2), np.array([S - box_wh[1], S - box_wh[0]]))):
+        for p, v, lo, hi in (
+            (ball_p, ball_v, np.array([radius, radius]), np.array([S - radius, S - radius])),
+            (box_p, box_v, np.zeros(2), np.array([S - box_wh[1], S - box_wh[0]])),
+        ):
             p += v
             bounce = (p < lo) | (p > hi)
             p[:] = np.where(p < lo, 2 * lo - p, np.where(p > hi, 2 * hi - p, p))
@@ -122,8 +128,9 @@ def label_planes(labels: Tensor, n_classes: int = N_VIDEO_CLASSES) -> Tensor:
     if labels.dim() != 3 or labels.dtype.is_floating_point or labels.dtype == torch.bool:
         raise ValueError(f"labels must be an integer tensor (N, H, W), got {labels.dtype} {tuple(labels.shape)}")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= n_classes):
-        raise ValueError(f"labels must hold class ids 0..{n_classes - 1}, "
-                         f"got values in [{int(labels.min())}, {int(labels.max())}]")
+        raise ValueError(
+            f"labels must hold class ids 0..{n_classes - 1}, got values in [{int(labels.min())}, {int(labels.max())}]"
+        )
     return F.one_hot(labels, n_classes).permute(0, 3, 1, 2).float() * 2 - 1
 
 
@@ -151,6 +158,25 @@ def video_pairs(n_videos: int, n_frames: int = 16, size: int = 64, seed: int = 0
     return torch.stack([v[0] for v in videos]), torch.stack([v[1] for v in videos])
 
 
+# >>> saved from notebooks/10_applications.ipynb (edit it there, then run `make save`) >>>
+def flicker(frames: Tensor, labels: Tensor) -> float:
+    """Temporal flicker of a video: frames (T, C, H, W), labels (T, H, W) -> the mean over every frame pair (t - 1, t),
+    t = 1..T-1, and every pixel whose label is the same in both frames of |frames[t] - frames[t - 1]|, averaged over
+    the C channels. 0 for a video whose unchanged regions do not change; a float."""
+    if not isinstance(frames, Tensor) or not isinstance(labels, Tensor):
+        raise TypeError("frames and labels must be torch.Tensors")
+    if frames.dim() != 4 or labels.dim() != 3 or labels.shape != frames.shape[:1] + frames.shape[2:] or len(frames) < 2:
+        raise ValueError(
+            f"frames must be (T, C, H, W) and labels (T, H, W) with T >= 2, "
+            f"got {tuple(frames.shape)} and {tuple(labels.shape)}"
+        )
+    change = (frames[1:] - frames[:-1]).abs().mean(dim=1)  # (T - 1, H, W): mean over the channels
+    same = labels[1:] == labels[:-1]  # (T - 1, H, W): pixels that keep their label
+    if not same.any():
+        raise ValueError("no pixel keeps its label between consecutive frames: flicker is undefined")
+    return float(change[same].mean())
+
+
 class TemporalGenerator(nn.Module):
     """vid2vid's idea for a static camera: a U-Net sees (planes_t, planes_{t-1}, previous frame), 2K + 3 channels,
     and outputs an image h and a mask m in [0, 1]; the frame is m * previous + (1 - m) * h (N, 3, H, W): copy what
@@ -163,32 +189,45 @@ class TemporalGenerator(nn.Module):
     def forward(self, a: Tensor) -> Tensor:
         validate.tensor(a, "a")
         if a.dim() != 4 or a.shape[1] < 4:
-            raise ValueError(f"a must be (N, 2K + 3, H, W): label planes of t and t - 1, then the previous frame, "
-                             f"got {tuple(a.shape)}")
+            raise ValueError(
+                f"a must be (N, 2K + 3, H, W): label planes of t and t - 1, then the previous frame, "
+                f"got {tuple(a.shape)}"
+            )
         out = self.unet(a)
         mask = (out[:, 3:4] + 1) / 2
         return mask * a[:, -3:] + (1 - mask) * out[:, :3]
 
 
-def temporal_generator(n_classes: int = N_VIDEO_CLASSES, size: int = 64, width: int = 16,
-                       dropout: float = 0.5) -> TemporalGenerator:
+# <<< end of the code saved from notebooks/10_applications.ipynb <<<
+
+
+def temporal_generator(
+    n_classes: int = N_VIDEO_CLASSES, size: int = 64, width: int = 16, dropout: float = 0.5
+) -> TemporalGenerator:
     """A :class:`TemporalGenerator` around ``pix2pix.unet_generator(2 n_classes + 3, 4, size, width, dropout)``."""
     validate.positive_int(n_classes, "n_classes")
     return TemporalGenerator(pix2pix.unet_generator(2 * n_classes + 3, 4, size, width=width, dropout=dropout))
 
 
-def previous_frame_sampler(labels: Tensor, frames: Tensor, noise: float = 0.02, blank: float = 0.15,
-                           seed: int = 0) -> Callable[[int], tuple[Tensor, Tensor]]:
+def previous_frame_sampler(
+    labels: Tensor, frames: Tensor, noise: float = 0.02, blank: float = 0.15, seed: int = 0
+) -> Callable[[int], tuple[Tensor, Tensor]]:
     """Training pairs for the temporal model from videos labels (V, T, H, W) and frames (V, T, 3, H, W): a function
     n -> (a (n, 2K + 3, H, W), b (n, 3, H, W)): a = label planes of frame t and of frame t - 1, and the true frame
     t - 1 plus Gaussian ``noise``; b = frame t. With probability ``blank`` (always for t = 0) the previous frame is a
     blank (all zeros) and the previous planes are those of frame t: how :func:`translate_video` starts a video."""
     validate.tensor(labels, "labels")
     validate.tensor(frames, "frames")
-    if (labels.dim() != 4 or frames.dim() != 5 or frames.shape[2] != 3
-            or labels.shape != frames.shape[:2] + frames.shape[3:]):
-        raise ValueError(f"labels must be (V, T, H, W) and frames (V, T, 3, H, W) of the same V, T, H, W, "
-                         f"got {tuple(labels.shape)} and {tuple(frames.shape)}")
+    if (
+        labels.dim() != 4
+        or frames.dim() != 5
+        or frames.shape[2] != 3
+        or labels.shape != frames.shape[:2] + frames.shape[3:]
+    ):
+        raise ValueError(
+            f"labels must be (V, T, H, W) and frames (V, T, 3, H, W) of the same V, T, H, W, "
+            f"got {tuple(labels.shape)} and {tuple(frames.shape)}"
+        )
     if not (0 <= noise and 0 <= blank <= 1):
         raise ValueError(f"noise must be >= 0 and blank in [0, 1], got {noise} and {blank}")
     V, T = labels.shape[:2]
@@ -206,8 +245,9 @@ def previous_frame_sampler(labels: Tensor, frames: Tensor, noise: float = 0.02, 
 
 
 @torch.no_grad()
-def translate_video(generator: nn.Module, planes: Tensor, temporal: bool, previous: Tensor | None = None,
-                    dropout: bool = False) -> Tensor:
+def translate_video(
+    generator: nn.Module, planes: Tensor, temporal: bool, previous: Tensor | None = None, dropout: bool = False
+) -> Tensor:
     """Translate label planes (T, K, H, W) frame by frame -> frames (T, 3, H, W) in [-1, 1] (batch norm in eval mode).
 
     ``temporal=False``: G sees each frame's planes alone. ``temporal=True``: G sees the planes of frames t and t - 1
@@ -219,33 +259,18 @@ def translate_video(generator: nn.Module, planes: Tensor, temporal: bool, previo
     if planes.dim() != 4:
         raise ValueError(f"planes must be (T, K, H, W) (label_planes of a label video), got {tuple(planes.shape)}")
     if not temporal:
-        return torch.cat([pix2pix.translate(generator, p.unsqueeze(0), dropout=dropout, batch_stats=False)
-                          for p in planes])
+        return torch.cat(
+            [pix2pix.translate(generator, p.unsqueeze(0), dropout=dropout, batch_stats=False) for p in planes]
+        )
     prev = torch.zeros(1, 3, *planes.shape[-2:]) if previous is None else previous.unsqueeze(0)
     if prev.shape != (1, 3, *planes.shape[-2:]):
         raise ValueError(f"previous must be one frame (3, H, W) of the planes' size, got {tuple(previous.shape)}")
     out = []
     for t in range(len(planes)):
-        a = torch.cat([planes[t:t + 1], planes[max(t - 1, 0):max(t - 1, 0) + 1], prev.to(planes)], dim=1)
+        a = torch.cat([planes[t : t + 1], planes[max(t - 1, 0) : max(t - 1, 0) + 1], prev.to(planes)], dim=1)
         prev = pix2pix.translate(generator, a, dropout=dropout, batch_stats=False)
         out.append(prev)
     return torch.cat(out)
-
-
-def flicker(frames: Tensor, labels: Tensor) -> float:
-    """Temporal flicker of a video: frames (T, C, H, W), labels (T, H, W) -> the mean over every frame pair (t - 1, t),
-    t = 1..T-1, and every pixel whose label is the same in both frames of |frames[t] - frames[t - 1]|, averaged over
-    the C channels. 0 for a video whose unchanged regions do not change; a float."""
-    if not isinstance(frames, Tensor) or not isinstance(labels, Tensor):
-        raise TypeError("frames and labels must be torch.Tensors")
-    if frames.dim() != 4 or labels.dim() != 3 or labels.shape != frames.shape[:1] + frames.shape[2:] or len(frames) < 2:
-        raise ValueError(f"frames must be (T, C, H, W) and labels (T, H, W) with T >= 2, "
-                         f"got {tuple(frames.shape)} and {tuple(labels.shape)}")
-    change = (frames[1:] - frames[:-1]).abs().mean(dim=1)  # (T - 1, H, W): mean over the channels
-    same = labels[1:] == labels[:-1]                       # (T - 1, H, W): pixels that keep their label
-    if not same.any():
-        raise ValueError("no pixel keeps its label between consecutive frames: flicker is undefined")
-    return float(change[same].mean())
 
 
 def filmstrip(videos: dict[str, Tensor], steps: tuple[int, ...] = (0, 4, 8, 12), scale: float = 1.2) -> plt.Figure:
@@ -253,8 +278,9 @@ def filmstrip(videos: dict[str, Tensor], steps: tuple[int, ...] = (0, 4, 8, 12),
     if not videos:
         raise ValueError("videos must name at least one video (a dict name -> frames (T, 3, H, W))")
     steps = tuple(t for t in steps if all(t < len(v) for v in videos.values()))
-    fig, axes = plt.subplots(len(videos), len(steps), figsize=(scale * len(steps) + 1.2, scale * len(videos)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(videos), len(steps), figsize=(scale * len(steps) + 1.2, scale * len(videos)), squeeze=False
+    )
     for row, (name, frames) in enumerate(videos.items()):
         for col, t in enumerate(steps):
             ax = axes[row, col]

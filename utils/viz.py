@@ -1,7 +1,8 @@
 """Plots: image grids, 2-D samples over the true modes with D's decision surface, loss curves."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -16,7 +17,9 @@ def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:
     from torchvision.utils import make_grid
 
     validate.images(images, "images")
-    return make_grid(images.detach().cpu().float(), nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1), pad_value=1.0)
+    return make_grid(
+        images.detach().cpu().float(), nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1), pad_value=1.0
+    )
 
 
 def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax: Axes | None = None) -> Axes:
@@ -33,7 +36,9 @@ def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax: Axe
 
 
 @torch.no_grad()
-def decision_surface(discriminator: nn.Module, extent: tuple[float, float, float, float], resolution: int = 80) -> Tensor:
+def decision_surface(
+    discriminator: nn.Module, extent: tuple[float, float, float, float], resolution: int = 80
+) -> Tensor:
     """D(x) = sigmoid(logit) on a ``resolution`` x ``resolution`` grid over ``extent``; rows run along y, columns along x."""
     xmin, xmax, ymin, ymax = extent
     dev = next(discriminator.parameters()).device
@@ -92,7 +97,9 @@ def plot_2d(
     return ax
 
 
-def plot_snapshots(frames: Sequence[dict], modes: Tensor, extent: tuple[float, float, float, float], ncols: int = 5) -> plt.Figure:
+def plot_snapshots(
+    frames: Sequence[dict], modes: Tensor, extent: tuple[float, float, float, float], ncols: int = 5
+) -> plt.Figure:
     """A row (or rows) of snapshots recorded by ``utils.train.Snapshots2D``: samples over D's surface at each step."""
     if not frames:
         raise ValueError("no snapshots to plot: pass the frames a Snapshots2D callback recorded")

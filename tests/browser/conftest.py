@@ -12,6 +12,7 @@ Fixtures:
 
 Screenshots go to ``tests/browser/output/`` (git-ignored).
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(__file__).resolve().parent / "output"
 CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-GET_CHROMIUM = ("install Debian's Chromium as root: `apt-get update && apt-get install -y chromium` "
-                "(or point COURSE_CHROMIUM at a Chromium executable)")
+GET_CHROMIUM = (
+    "install Debian's Chromium as root: `apt-get update && apt-get install -y chromium` "
+    "(or point COURSE_CHROMIUM at a Chromium executable)"
+)
 SERVER_START_TIMEOUT = 90  # seconds for JupyterLab to answer /api/status
 
 # User settings written into the temporary settings folder: no autosave (the notebooks in git must not change),
@@ -64,8 +67,9 @@ class Lab:
 
     def api(self, path: str, method: str = "GET"):
         """Call the server's REST API; returns the decoded JSON (None for an empty answer)."""
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     headers={"Authorization": f"token {self.token}"})
+        req = urllib.request.Request(
+            f"{self.url}{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             body = resp.read()
         return json.loads(body) if body else None
@@ -89,8 +93,10 @@ def playwright_api():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("Playwright for Python is missing: `make setup` (or `.venv/bin/pip install -e .`) installs it; "
-                    "it drives Debian's Chromium, no browser download is needed")
+        pytest.skip(
+            "Playwright for Python is missing: `make setup` (or `.venv/bin/pip install -e .`) installs it; "
+            "it drives Debian's Chromium, no browser download is needed"
+        )
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
         pytest.skip(f"Chromium not found at {CHROMIUM}: {GET_CHROMIUM}")
     with sync_playwright() as p:
@@ -117,21 +123,40 @@ def lab(playwright_api, output_dir):
         path = settings / f"{name}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    env = dict(os.environ, COURSE_QUICK="1", TQDM_DISABLE="1", JUPYTER_CONFIG_DIR=str(tmp / "config"),
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), IPYTHONDIR=str(tmp / "ipython"))
+    env = dict(
+        os.environ,
+        COURSE_QUICK="1",
+        TQDM_DISABLE="1",
+        JUPYTER_CONFIG_DIR=str(tmp / "config"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        IPYTHONDIR=str(tmp / "ipython"),
+    )
     env.pop("MPLBACKEND", None)  # the kernels draw inline, as in a learner's JupyterLab
     port, token = _free_port(), secrets.token_hex(16)
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
-           f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-           "--LabApp.expose_app_in_browser=True", "--ServerApp.terminals_enabled=False"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={ROOT}",
+        f"--LabApp.user_settings_dir={settings}",
+        f"--LabApp.workspaces_dir={tmp / 'workspaces'}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.expose_app_in_browser=True",
+        "--ServerApp.terminals_enabled=False",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     log = output_dir / "jupyterlab.log"
     with open(log, "wb") as log_file:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     server = Lab(url=f"http://127.0.0.1:{port}", token=token, process=process, log=log)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT

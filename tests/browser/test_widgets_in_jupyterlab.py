@@ -10,6 +10,7 @@ Before/after screenshots of each widget go to ``tests/browser/output/``. Every w
 signals (the app restored, the session ready, the kernel status indicator, the run-all command finished, the
 kernel idle in the REST API, the widget's image replaced and loaded), never a fixed sleep.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,11 @@ import time
 import pytest
 
 sync_api = pytest.importorskip(
-    "playwright.sync_api", exc_type=ImportError, reason="Playwright for Python is missing: `make setup` (or `.venv/bin/pip install -e .`) "
-    "installs it; it drives Debian's Chromium (`apt-get install -y chromium`), no browser download is needed")
+    "playwright.sync_api",
+    exc_type=ImportError,
+    reason="Playwright for Python is missing: `make setup` (or `.venv/bin/pip install -e .`) "
+    "installs it; it drives Debian's Chromium (`apt-get install -y chromium`), no browser download is needed",
+)
 expect = sync_api.expect
 Locator, Page = sync_api.Locator, sync_api.Page
 
@@ -65,8 +69,9 @@ def open_notebook(page: Page, lab, notebook: str) -> None:
     page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.ready; }")
     kernel = page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.name")
     assert kernel == "cgm-course", f"{notebook} started kernel {kernel!r}, expected the course's cgm-course"
-    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")) \
-        .to_have_attribute("data-status", "idle", timeout=120_000)
+    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")).to_have_attribute(
+        "data-status", "idle", timeout=120_000
+    )
 
 
 def run_all_cells(page: Page, lab, notebook: str) -> float:
@@ -80,16 +85,18 @@ def run_all_cells(page: Page, lab, notebook: str) -> float:
     }""")
     page.wait_for_function("window.__runAll !== undefined", timeout=RUN_ALL_TIMEOUT_MS, polling=500)
     result = page.evaluate("window.__runAll")
-    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")) \
-        .to_have_attribute("data-status", "idle", timeout=60_000)
+    expect(page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")).to_have_attribute(
+        "data-status", "idle", timeout=60_000
+    )
     deadline = time.monotonic() + 60
     while any(k["execution_state"] != "idle" for k in lab.api("/api/kernels")):  # the server agrees
         assert time.monotonic() < deadline, f"kernels still busy: {lab.api('/api/kernels')}"
         time.sleep(0.2)
     state = page.evaluate(NOTEBOOK_STATE)
     assert not state["errors"], f"{notebook} failed in JupyterLab:\n" + "\n".join(state["errors"])
-    assert result.get("ok") is True and state["run"] == state["code"], \
+    assert result.get("ok") is True and state["run"] == state["code"], (
         f"{notebook}: run-all answered {result}, {state['run']} of {state['code']} code cells ran"
+    )
     return time.monotonic() - start
 
 
@@ -114,8 +121,9 @@ def loaded_image(page: Page, out: Locator) -> tuple[str, str]:
 def wait_for_redraw(page: Page, out: Locator, old_src: str) -> tuple[str, str]:
     """Wait until the kernel sent a new picture (the <img> got a new src) and it loaded; return src and digest."""
     handle = out.locator("img.widget-image").element_handle()
-    page.wait_for_function("([img, old]) => img.src !== old && img.complete && img.naturalWidth > 0",
-                           arg=[handle, old_src])
+    page.wait_for_function(
+        "([img, old]) => img.src !== old && img.complete && img.naturalWidth > 0", arg=[handle, old_src]
+    )
     return handle.get_attribute("src"), handle.evaluate(IMAGE_DIGEST)
 
 
@@ -145,8 +153,9 @@ def test_mode_collapse_lab_step_slider(page, lab, output_dir):
 
     assert digest_after != digest_before, "moving the step slider did not change the explorer's picture"
     assert shot_after != shot_before
-    print(f"step {step_before} -> {readout.inner_text()}: picture changed "
-          f"({digest_before[:12]} -> {digest_after[:12]})")
+    print(
+        f"step {step_before} -> {readout.inner_text()}: picture changed ({digest_before[:12]} -> {digest_after[:12]})"
+    )
     shutdown_kernels(lab)
 
 
@@ -177,11 +186,14 @@ def test_start_page_runs_and_lab_stays_offline(page, lab, output_dir):
     notebook = "notebooks/00_start_here.ipynb"
     # What the frontend will use: the server folds overrides.json into the schema's defaults; user settings win
     answer = lab.api("/lab/api/settings/@jupyterlab/apputils-extension:notification")
-    notification = {key: answer["settings"].get(key, answer["schema"]["properties"][key]["default"])
-                    for key in ("fetchNews", "checkForUpdates")}
+    notification = {
+        key: answer["settings"].get(key, answer["schema"]["properties"][key]["default"])
+        for key in ("fetchNews", "checkForUpdates")
+    }
     assert notification["fetchNews"] == "false" and notification["checkForUpdates"] is False, (
         f"JupyterLab would ask a learner to fetch news from the web: {notification}; `make setup` installs "
-        "scripts/jupyterlab-overrides.json into .venv/share/jupyter/lab/settings/overrides.json")
+        "scripts/jupyterlab-overrides.json into .venv/share/jupyter/lab/settings/overrides.json"
+    )
     open_notebook(page, lab, notebook)
     seconds = run_all_cells(page, lab, notebook)
     report = page.locator(".jp-OutputArea-output pre").filter(has_text="widgets frontend")

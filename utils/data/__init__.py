@@ -3,11 +3,12 @@
 Everything here works offline. Online datasets (facades, horse2zebra, MNIST, ...) go through
 :mod:`utils.data.download`, which says which of these offline defaults to use when it cannot reach the network.
 """
+
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -217,16 +218,18 @@ def read_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-download.register(download.Dataset(
-    name="mnist_labels",  # the labels (60,000 digits 0-9, idx format, gzipped) of the "mnist" training images
-    url="https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz",
-    filename="train-labels-idx1-ubyte.gz",
-    sha256=None,
-    size=None,
-    members=(),
-    offline_default="utils.data.digits(size=28)",
-    extract=False,
-))
+download.register(
+    download.Dataset(
+        name="mnist_labels",  # the labels (60,000 digits 0-9, idx format, gzipped) of the "mnist" training images
+        url="https://ossci-datasets.s3.amazonaws.com/mnist/train-labels-idx1-ubyte.gz",
+        filename="train-labels-idx1-ubyte.gz",
+        sha256=None,
+        size=None,
+        members=(),
+        offline_default="utils.data.digits(size=28)",
+        extract=False,
+    )
+)
 
 
 def mnist(root: str | Path | None = None, size: int = 28) -> TensorDataset:
@@ -262,10 +265,10 @@ def batch_sampler(dataset: TensorDataset, generator: torch.Generator | None = No
 
 
 # --------------------------------------------------------------------------- paired images (pix2pix)
-from functools import lru_cache  # noqa: E402
+from functools import cache, lru_cache  # noqa: E402
 
 
-@lru_cache(maxsize=None)
+@cache
 def _photo(name: str) -> Tensor:
     """A bundled photo (3, H, W) in [-1, 1], decoded once per process; callers must not modify it in place."""
     return bundled_image(name)
@@ -291,8 +294,9 @@ def _photo_crops(size: int, n: int, seed: int, photos: tuple[str, ...], oversamp
     return out
 
 
-def edges_to_photo_pairs(size: int = 64, n: int = 256, seed: int = 0,
-                         photos: tuple[str, ...] = PHOTOS) -> TensorDataset:
+def edges_to_photo_pairs(
+    size: int = 64, n: int = 256, seed: int = 0, photos: tuple[str, ...] = PHOTOS
+) -> TensorDataset:
     """pix2pix's edges -> photo task on random crops of the bundled photos: ``(edges (n, 1, size, size), photos
     (n, 3, size, size))`` in [-1, 1]; edges are Canny edges drawn black (-1) on white (+1), like edges2shoes."""
     from skimage.feature import canny
@@ -304,8 +308,9 @@ def edges_to_photo_pairs(size: int = 64, n: int = 256, seed: int = 0,
     return TensorDataset(1 - 2 * edges, resize(big, size))
 
 
-def gray_to_colour_pairs(size: int = 64, n: int = 256, seed: int = 0,
-                         photos: tuple[str, ...] = PHOTOS) -> TensorDataset:
+def gray_to_colour_pairs(
+    size: int = 64, n: int = 256, seed: int = 0, photos: tuple[str, ...] = PHOTOS
+) -> TensorDataset:
     """Colourisation pairs from random crops of the bundled photos: ``(gray (n, 1, size, size), colour (n, 3, size,
     size))`` in [-1, 1], gray = 0.299 R + 0.587 G + 0.114 B."""
     colour = _photo_crops(size, n, seed, photos)
@@ -336,8 +341,9 @@ def aligned_pairs(folder: str | Path, size: int | None = 256, direction: str = "
         raise FileNotFoundError(f"no folder {folder}: expected a folder of A|B images such as facades/train/")
     files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
-        raise FileNotFoundError(f"{folder} holds no {'/'.join(IMAGE_SUFFIXES)} images; "
-                                f"expected A|B side-by-side images")
+        raise FileNotFoundError(
+            f"{folder} holds no {'/'.join(IMAGE_SUFFIXES)} images; expected A|B side-by-side images"
+        )
     a_side, b_side = [], []
     for f in files:
         with Image.open(f) as im:
@@ -360,8 +366,17 @@ def aligned_pairs(folder: str | Path, size: int | None = 256, direction: str = "
 # --------------------------------------------------------------------------- typeset digits (CycleGAN's domain B)
 #: Fonts shipped with matplotlib whose digits the typeset domain draws (file names in mpl-data/fonts/ttf).
 TYPESET_FONTS = (
-    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSansMono.ttf",
-    "DejaVuSansMono-Bold.ttf", "STIXGeneral.ttf", "STIXGeneralBol.ttf", "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf",
+    "DejaVuSans.ttf",
+    "DejaVuSans-Bold.ttf",
+    "DejaVuSerif.ttf",
+    "DejaVuSerif-Bold.ttf",
+    "DejaVuSansMono.ttf",
+    "DejaVuSansMono-Bold.ttf",
+    "STIXGeneral.ttf",
+    "STIXGeneralBol.ttf",
+    "cmr10.ttf",
+    "cmss10.ttf",
+    "cmtt10.ttf",
     "cmb10.ttf",
 )
 
@@ -376,9 +391,15 @@ def _font_path(name: str) -> Path:
     return path
 
 
-def typeset_digits(size: int = 16, n: int = 2000, seed: int = 0, fonts: tuple[str, ...] = TYPESET_FONTS,
-                   slant: float = 0.25, jitter: float = 0.05,
-                   height: tuple[float, float] = (0.75, 0.95)) -> TensorDataset:
+def typeset_digits(
+    size: int = 16,
+    n: int = 2000,
+    seed: int = 0,
+    fonts: tuple[str, ...] = TYPESET_FONTS,
+    slant: float = 0.25,
+    jitter: float = 0.05,
+    height: tuple[float, float] = (0.75, 0.95),
+) -> TensorDataset:
     """Digits typeset in matplotlib's fonts, white on black like :func:`digits`: ``(images (n, 1, size, size) in
     [-1, 1], labels (n,))``, each class n/10 times; random font, height (a fraction of the side drawn from
     ``height``), stroke weight, slant (shear up to ``slant``) and position (up to ``jitter`` of the side off
@@ -400,17 +421,18 @@ def typeset_digits(size: int = 16, n: int = 2000, seed: int = 0, fonts: tuple[st
         font = ImageFont.truetype(str(paths[int(rng.integers(len(paths)))]), size=side)
         canvas = Image.new("L", (2 * side, 2 * side), 0)
         stroke = int(rng.integers(0, 2)) * side // 48  # half of them drawn a little heavier
-        ImageDraw.Draw(canvas).text((side // 2, side // 4), str(label), fill=255, font=font,
-                                    stroke_width=stroke, stroke_fill=255)
+        ImageDraw.Draw(canvas).text(
+            (side // 2, side // 4), str(label), fill=255, font=font, stroke_width=stroke, stroke_fill=255
+        )
         shear = rng.uniform(-slant, slant)  # x' = x + shear * (y - centre): italic-like slant
-        canvas = canvas.transform(canvas.size, Image.AFFINE, (1, shear, -shear * side, 0, 1, 0),
-                                  resample=Image.BILINEAR)
+        canvas = canvas.transform(
+            canvas.size, Image.AFFINE, (1, shear, -shear * side, 0, 1, 0), resample=Image.BILINEAR
+        )
         left, top, right, bottom = canvas.getbbox()
         glyph = canvas.crop((left, top, right, bottom))
         glyph_height = rng.uniform(*height) * side
         scale = min(glyph_height / glyph.height, 0.95 * side / glyph.width)
-        glyph = glyph.resize((max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))),
-                             Image.LANCZOS)
+        glyph = glyph.resize((max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))), Image.LANCZOS)
         dx, dy = rng.uniform(-jitter, jitter, size=2) * side
         img = Image.new("L", (side, side), 0)
         img.paste(glyph, (int(round((side - glyph.width) / 2 + dx)), int(round((side - glyph.height) / 2 + dy))))
@@ -428,7 +450,7 @@ def _blur(x: Tensor, sigma: float) -> Tensor:
     """Separable Gaussian blur of (N, C, H, W) with standard deviation ``sigma`` pixels, edges replicated."""
     r = max(1, int(math.ceil(2.5 * sigma)))
     t = torch.arange(-r, r + 1, dtype=x.dtype)
-    k = torch.exp(-t ** 2 / (2 * sigma ** 2))
+    k = torch.exp(-(t**2) / (2 * sigma**2))
     k = k / k.sum()
     c = x.shape[1]
     x = F.pad(x, (r, r, r, r), mode="replicate")
@@ -513,8 +535,9 @@ def painterly(images: Tensor, seed: int = 0) -> Tensor:
     return x * 2 - 1
 
 
-def photo_painting_domains(size: int = 64, n: int = 256, seed: int = 0,
-                           photos: tuple[str, ...] = PHOTOS) -> tuple[Tensor, Tensor]:
+def photo_painting_domains(
+    size: int = 64, n: int = 256, seed: int = 0, photos: tuple[str, ...] = PHOTOS
+) -> tuple[Tensor, Tensor]:
     """CycleGAN's two unpaired domains from the bundled photos: ``(photos (n, 3, size, size), paintings (n, 3, size,
     size))`` in [-1, 1]; the paintings are :func:`painterly` renderings of other random crops (a second seed stream),
     so no painting is the painting of its photo."""
@@ -554,6 +577,7 @@ def unpaired_folders(root: str | Path, size: int | None = 256, split: str = "tra
         validate.positive_int(size, "size")
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"no folder {root}: expected a CycleGAN dataset folder with trainA/, trainB/, "
-                                f"testA/ and testB/")
+        raise FileNotFoundError(
+            f"no folder {root}: expected a CycleGAN dataset folder with trainA/, trainB/, testA/ and testB/"
+        )
     return _image_folder(root / f"{split}A", size), _image_folder(root / f"{split}B", size)

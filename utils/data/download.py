@@ -4,6 +4,7 @@ A download goes to a ``.part`` file that is renamed into place only once its siz
 archive is unpacked into a temporary folder that is renamed into place only once its structure checks out.
 Offline, :func:`fetch` raises :class:`DatasetUnavailableError`, which names the offline default to use instead.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -14,9 +15,9 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Callable
 
 from tqdm.auto import tqdm
 
@@ -58,43 +59,51 @@ def register(ds: Dataset) -> None:
 
 # None of these servers publishes a checksum, and we do not make one up: where sha256 is None, fetch() pins
 # the sha256 of the first download in <cache>/<filename>.sha256 and checks every later download against it.
-register(Dataset(
-    name="facades",
-    url="http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz",
-    filename="facades.tar.gz",
-    sha256=None,
-    size=None,
-    members=("facades/train/", "facades/val/", "facades/test/"),
-    offline_default="utils.data.facades.facades_pairs (procedural facades, notebook 05)",
-))
-register(Dataset(
-    name="horse2zebra",
-    url="http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip",
-    filename="horse2zebra.zip",
-    sha256=None,
-    size=None,
-    members=("horse2zebra/trainA/", "horse2zebra/trainB/", "horse2zebra/testA/", "horse2zebra/testB/"),
-    offline_default="utils.data.typeset_digits with utils.data.digits (handwritten <-> typeset digits, notebook 07)",
-))
-register(Dataset(
-    name="monet2photo",
-    url="http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/monet2photo.zip",
-    filename="monet2photo.zip",
-    sha256=None,
-    size=None,
-    members=("monet2photo/trainA/", "monet2photo/trainB/", "monet2photo/testA/", "monet2photo/testB/"),
-    offline_default="utils.data.photo_painting_domains (photos <-> painterly crops, notebook 07)",
-))
-register(Dataset(
-    name="mnist",  # MNIST training images (60,000 x 28 x 28, idx format, gzipped) from the PyTorch mirror
-    url="https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz",
-    filename="train-images-idx3-ubyte.gz",
-    sha256=None,
-    size=None,
-    members=(),
-    offline_default="utils.data.digits(size=28)",
-    extract=False,
-))
+register(
+    Dataset(
+        name="facades",
+        url="http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz",
+        filename="facades.tar.gz",
+        sha256=None,
+        size=None,
+        members=("facades/train/", "facades/val/", "facades/test/"),
+        offline_default="utils.data.facades.facades_pairs (procedural facades, notebook 05)",
+    )
+)
+register(
+    Dataset(
+        name="horse2zebra",
+        url="http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/horse2zebra.zip",
+        filename="horse2zebra.zip",
+        sha256=None,
+        size=None,
+        members=("horse2zebra/trainA/", "horse2zebra/trainB/", "horse2zebra/testA/", "horse2zebra/testB/"),
+        offline_default="utils.data.typeset_digits with utils.data.digits (handwritten <-> typeset digits, notebook 07)",
+    )
+)
+register(
+    Dataset(
+        name="monet2photo",
+        url="http://efrosgans.eecs.berkeley.edu/cyclegan/datasets/monet2photo.zip",
+        filename="monet2photo.zip",
+        sha256=None,
+        size=None,
+        members=("monet2photo/trainA/", "monet2photo/trainB/", "monet2photo/testA/", "monet2photo/testB/"),
+        offline_default="utils.data.photo_painting_domains (photos <-> painterly crops, notebook 07)",
+    )
+)
+register(
+    Dataset(
+        name="mnist",  # MNIST training images (60,000 x 28 x 28, idx format, gzipped) from the PyTorch mirror
+        url="https://ossci-datasets.s3.amazonaws.com/mnist/train-images-idx3-ubyte.gz",
+        filename="train-images-idx3-ubyte.gz",
+        sha256=None,
+        size=None,
+        members=(),
+        offline_default="utils.data.digits(size=28)",
+        extract=False,
+    )
+)
 
 
 def cache_dir() -> Path:
@@ -154,8 +163,10 @@ def _pin(ds: Dataset, archive: Path, root: Path) -> None:
     """Record the sha256 of a first download so that later downloads are checked against it."""
     digest = sha256_of(archive)
     _pin_file(ds, root).write_text(f"{digest}  {ds.filename}\n")  # the format of `sha256sum`
-    print(f"no published checksum for {ds.name}: pinned sha256 {digest} on first download; "
-          f"later downloads are checked against it")
+    print(
+        f"no published checksum for {ds.name}: pinned sha256 {digest} on first download; "
+        f"later downloads are checked against it"
+    )
 
 
 def _check(ds: Dataset, path: Path, root: Path) -> None:
@@ -163,7 +174,8 @@ def _check(ds: Dataset, path: Path, root: Path) -> None:
     got_size = path.stat().st_size
     if ds.size is not None and got_size != ds.size:
         raise DatasetUnavailableError(
-            f"{ds.name}: expected {ds.size} bytes, got {got_size}; the corrupt file was removed, fetch again")
+            f"{ds.name}: expected {ds.size} bytes, got {got_size}; the corrupt file was removed, fetch again"
+        )
     expected = _expected_sha256(ds, root)
     if expected is None:
         return
@@ -173,7 +185,8 @@ def _check(ds: Dataset, path: Path, root: Path) -> None:
         source = "published" if ds.sha256 else f"pinned in {pin}; delete that file if the change is intended"
         raise DatasetUnavailableError(
             f"checksum mismatch for {ds.name}: expected sha256 {expected} ({source}), got {got}. "
-            f"The corrupt file was removed; nothing was cached.")
+            f"The corrupt file was removed; nothing was cached."
+        )
 
 
 def _cached_ok(ds: Dataset, archive: Path, root: Path) -> bool:
@@ -197,11 +210,13 @@ def _unavailable(ds: Dataset, url: str, dest: Path, reason: object) -> DatasetUn
         f"  reason: {reason}\n"
         f"  You appear to be offline (or the server is unreachable); the file was not cached.\n"
         f"  Offline default: use {ds.offline_default} instead,\n"
-        f"  or download {url} by hand and put it at {dest}")
+        f"  or download {url} by hand and put it at {dest}"
+    )
 
 
-def fetch_checked(url: str, dest: Path, desc: str, progress: bool, check: Callable[[Path], None],
-                  fail: Callable[[str], Exception]) -> None:
+def fetch_checked(
+    url: str, dest: Path, desc: str, progress: bool, check: Callable[[Path], None], fail: Callable[[str], Exception]
+) -> None:
     """Stream ``url`` into ``dest.part`` with a progress bar, ``check(part)``, then rename it to ``dest``.
 
     Network trouble raises ``fail(reason)``; whatever goes wrong (a failed check, Ctrl-C), no half file is left.
@@ -216,8 +231,10 @@ def fetch_checked(url: str, dest: Path, desc: str, progress: bool, check: Callab
             length = response.headers.get("Content-Length")
             total = int(length) if length else None
             received = 0
-            with open(part, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                                             desc=desc, disable=not progress) as bar:
+            with (
+                open(part, "wb") as f,
+                tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, disable=not progress) as bar,
+            ):
                 try:
                     while chunk := response.read(CHUNK):
                         f.write(chunk)
@@ -236,8 +253,14 @@ def fetch_checked(url: str, dest: Path, desc: str, progress: bool, check: Callab
 
 def _download(ds: Dataset, url: str, dest: Path, root: Path, progress: bool) -> None:
     """Download one file of ``ds`` to ``dest`` through :func:`fetch_checked`, checked against its SHA-256."""
-    fetch_checked(url, dest, ds.name, progress, check=lambda part: _check(ds, part, root),
-                  fail=lambda reason: _unavailable(ds, url, dest, reason))
+    fetch_checked(
+        url,
+        dest,
+        ds.name,
+        progress,
+        check=lambda part: _check(ds, part, root),
+        fail=lambda reason: _unavailable(ds, url, dest, reason),
+    )
 
 
 # --------------------------------------------------------------------------- extraction
@@ -254,7 +277,8 @@ def _unpack(archive: Path, folder: Path) -> None:
             bad = [n for n in zf.namelist() if _unsafe(n)]
             if bad:
                 raise DatasetUnavailableError(
-                    f"refusing to unpack {archive}: unsafe member paths {bad}; it was removed")
+                    f"refusing to unpack {archive}: unsafe member paths {bad}; it was removed"
+                )
             zf.extractall(folder)
     elif archive.name.endswith((".tar.gz", ".tgz", ".tar")):
         with tarfile.open(archive) as tf:
@@ -262,7 +286,8 @@ def _unpack(archive: Path, folder: Path) -> None:
             bad = [m.name for m in members if _unsafe(m.name) or not (m.isfile() or m.isdir())]
             if bad:
                 raise DatasetUnavailableError(
-                    f"refusing to unpack {archive}: unsafe member paths, links or devices {bad}; it was removed")
+                    f"refusing to unpack {archive}: unsafe member paths, links or devices {bad}; it was removed"
+                )
             if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4 / 3.10.12: a second line of defence
                 tf.extractall(folder, filter="data")
             else:
@@ -283,7 +308,8 @@ def _extract(ds: Dataset, archive: Path, root: Path) -> None:
         if missing:
             raise DatasetUnavailableError(
                 f"the archive does not have the expected structure: {archive} lacks {missing} "
-                f"(expected {list(ds.members)}). Check the URL; the archive was removed.")
+                f"(expected {list(ds.members)}). Check the URL; the archive was removed."
+            )
         target = root / ds.name
         if target.exists():  # an incomplete folder from an older run
             shutil.rmtree(target)

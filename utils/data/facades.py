@@ -7,9 +7,10 @@ columns, doors, shops, balconies, ...), :func:`render` paints a photo of it (pal
 reflections, noise) and :func:`perspective` tilts both by the same small homography. Every photo comes with its
 true labels, so a segmentation net can score generated photos the way the pix2pix paper's FCN-score does.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import torch
@@ -20,28 +21,67 @@ from torch.utils.data import TensorDataset
 from .. import validate
 
 #: CMP Facades' 12 classes, in CMP's order (CMP's annotation files number them 1..12; here they are 0..11).
-CLASSES = ("background", "facade", "window", "door", "cornice", "sill",
-           "balcony", "blind", "deco", "molding", "pillar", "shop")
+CLASSES = (
+    "background",
+    "facade",
+    "window",
+    "door",
+    "cornice",
+    "sill",
+    "balcony",
+    "blind",
+    "deco",
+    "molding",
+    "pillar",
+    "shop",
+)
 N_CLASSES = len(CLASSES)
-(BACKGROUND, FACADE, WINDOW, DOOR, CORNICE, SILL,
- BALCONY, BLIND, DECO, MOLDING, PILLAR, SHOP) = range(N_CLASSES)
+(BACKGROUND, FACADE, WINDOW, DOOR, CORNICE, SILL, BALCONY, BLIND, DECO, MOLDING, PILLAR, SHOP) = range(N_CLASSES)
 
 #: The label-map colour of each class (RGB, 0-255): MATLAB's ``jet(12)`` indexed by class (background dark blue,
 #: facade blue, window light blue, ..., shop dark red), the colouring of CMP's label images that pix2pix's facades
 #: pairs show on their B side. Checked by eye against published figures, not against the downloaded files: if
 #: ``decolorize`` misreads the real set, these are the numbers to correct.
-COLOURS = ((0, 0, 170), (0, 0, 255), (0, 85, 255), (0, 170, 255), (0, 255, 255), (85, 255, 170),
-           (170, 255, 85), (255, 255, 0), (255, 170, 0), (255, 85, 0), (255, 0, 0), (170, 0, 0))
+COLOURS = (
+    (0, 0, 170),
+    (0, 0, 255),
+    (0, 85, 255),
+    (0, 170, 255),
+    (0, 255, 255),
+    (85, 255, 170),
+    (170, 255, 85),
+    (255, 255, 0),
+    (255, 170, 0),
+    (255, 85, 0),
+    (255, 0, 0),
+    (170, 0, 0),
+)
 
 MIN_SIZE, MAX_SIZE = 32, 1024
 SUPERSAMPLE = 2  # render at 2x and average down (up to 128 px): antialiased edges and fine texture
 
 # Per-building palettes (RGB in [0, 1]).
-WALLS = ((0.87, 0.82, 0.70), (0.82, 0.66, 0.45), (0.74, 0.48, 0.37), (0.68, 0.67, 0.64), (0.86, 0.74, 0.68),
-         (0.91, 0.90, 0.86), (0.90, 0.80, 0.56), (0.64, 0.70, 0.66), (0.78, 0.72, 0.62), (0.58, 0.55, 0.52))
+WALLS = (
+    (0.87, 0.82, 0.70),
+    (0.82, 0.66, 0.45),
+    (0.74, 0.48, 0.37),
+    (0.68, 0.67, 0.64),
+    (0.86, 0.74, 0.68),
+    (0.91, 0.90, 0.86),
+    (0.90, 0.80, 0.56),
+    (0.64, 0.70, 0.66),
+    (0.78, 0.72, 0.62),
+    (0.58, 0.55, 0.52),
+)
 BRICKS = ((0.58, 0.30, 0.22), (0.66, 0.42, 0.30), (0.50, 0.30, 0.25), (0.72, 0.58, 0.44))
-SHUTTERS = ((0.22, 0.36, 0.26), (0.45, 0.30, 0.18), (0.50, 0.55, 0.58), (0.86, 0.86, 0.82), (0.30, 0.40, 0.52),
-            (0.55, 0.22, 0.18))
+SHUTTERS = (
+    (0.22, 0.36, 0.26),
+    (0.45, 0.30, 0.18),
+    (0.50, 0.55, 0.58),
+    (0.86, 0.86, 0.82),
+    (0.30, 0.40, 0.52),
+    (0.55, 0.22, 0.18),
+)
 DOORS = ((0.32, 0.19, 0.10), (0.12, 0.12, 0.12), (0.15, 0.28, 0.20), (0.42, 0.20, 0.15), (0.20, 0.24, 0.32))
 SIGNS = ((0.70, 0.15, 0.12), (0.12, 0.25, 0.50), (0.15, 0.15, 0.15), (0.85, 0.75, 0.30), (0.20, 0.42, 0.30))
 
@@ -68,11 +108,13 @@ def check_labels(labels: object, name: str = "labels") -> Tensor:
     """Check a label map: an integer tensor (H, W) or (N, H, W) with values in 0..11."""
     labels = validate.tensor(labels, name)
     if labels.dim() not in (2, 3) or labels.dtype.is_floating_point or labels.dtype == torch.bool:
-        raise ValueError(f"{name} must be an integer tensor (H, W) or (N, H, W), "
-                         f"got {labels.dtype} {tuple(labels.shape)}")
+        raise ValueError(
+            f"{name} must be an integer tensor (H, W) or (N, H, W), got {labels.dtype} {tuple(labels.shape)}"
+        )
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= N_CLASSES):
-        raise ValueError(f"{name} must hold class ids 0..{N_CLASSES - 1}, "
-                         f"got values in [{int(labels.min())}, {int(labels.max())}]")
+        raise ValueError(
+            f"{name} must hold class ids 0..{N_CLASSES - 1}, got values in [{int(labels.min())}, {int(labels.max())}]"
+        )
     return labels
 
 
@@ -82,7 +124,7 @@ def _box(lab: np.ndarray, y0: float, y1: float, x0: float, x1: float, cls: int) 
     h, w = lab.shape
     r0, c0 = int(round(y0)), int(round(x0))
     r1, c1 = max(r0 + 1, int(round(y1))), max(c0 + 1, int(round(x1)))
-    lab[max(r0, 0):min(r1, h), max(c0, 0):min(c1, w)] = cls
+    lab[max(r0, 0) : min(r1, h), max(c0, 0) : min(c1, w)] = cls
 
 
 def label_map(size: int = 64, seed: int | np.random.Generator = 0) -> Tensor:
@@ -157,11 +199,23 @@ def label_map(size: int = 64, seed: int | np.random.Generator = 0) -> Tensor:
                 fr = max(px, 0.1 * win_w)
                 _box(lab, wt - fr, wt + wh + (0 if balcony else fr), x - fr, x + win_w + fr, MOLDING)
             if pediments:
-                _box(lab, wt - max(px, 0.12 * floor_h) - (fr if frames else 0), wt - (fr if frames else 0),
-                     x - ext, x + win_w + ext, DECO)
+                _box(
+                    lab,
+                    wt - max(px, 0.12 * floor_h) - (fr if frames else 0),
+                    wt - (fr if frames else 0),
+                    x - ext,
+                    x + win_w + ext,
+                    DECO,
+                )
             if spandrel_deco and not balcony and f < n_floors - 1:
-                _box(lab, wt + wh + 2.5 * sill_h, min(y + floor_h - px, wt + wh + 2.5 * sill_h + 0.12 * floor_h),
-                     x + 0.15 * win_w, x + 0.85 * win_w, DECO)
+                _box(
+                    lab,
+                    wt + wh + 2.5 * sill_h,
+                    min(y + floor_h - px, wt + wh + 2.5 * sill_h + 0.12 * floor_h),
+                    x + 0.15 * win_w,
+                    x + 0.85 * win_w,
+                    DECO,
+                )
             _box(lab, wt, wt + wh, x, x + win_w, WINDOW)
             if shutters:
                 sw = win_w / 2
@@ -206,7 +260,7 @@ def label_map(size: int = 64, seed: int | np.random.Generator = 0) -> Tensor:
 
 
 # --------------------------------------------------------------------------- rendering helpers
-@lru_cache(maxsize=None)
+@cache
 def _texture(name: str) -> np.ndarray:
     """A scikit-image texture (512, 512) float32, normalised to mean 0 and std 1 (loaded once per process)."""
     import skimage.data
@@ -449,15 +503,17 @@ def decolorize(images: Tensor) -> Tensor:
     return d.argmin(-1)
 
 
-def perspective(labels: Tensor, photos: Tensor, seed: int | np.random.Generator = 0,
-                strength: float = 1.0) -> tuple[Tensor, Tensor]:
+def perspective(
+    labels: Tensor, photos: Tensor, seed: int | np.random.Generator = 0, strength: float = 1.0
+) -> tuple[Tensor, Tensor]:
     """Tilt label maps (N, H, W) and photos (N, 3, H, W) by the same small random homography per pair (labels by
     nearest neighbour, photos bilinearly); returns the warped ``(labels, photos)``."""
     labels = check_labels(labels)
     photos = validate.images(photos, "photos")
     if labels.dim() != 3 or photos.shape[0] != labels.shape[0] or photos.shape[-2:] != labels.shape[-2:]:
-        raise ValueError(f"labels (N, H, W) and photos (N, 3, H, W) must match, got {tuple(labels.shape)} "
-                         f"and {tuple(photos.shape)}")
+        raise ValueError(
+            f"labels (N, H, W) and photos (N, 3, H, W) must match, got {tuple(labels.shape)} and {tuple(photos.shape)}"
+        )
     rng = _rng(seed, 2)
     n, h, w = labels.shape
     p = torch.from_numpy(rng.uniform(-1, 1, (n, 8, 1, 1)).astype(np.float32)) * strength  # 8 numbers per pair
@@ -474,8 +530,9 @@ def perspective(labels: Tensor, photos: Tensor, seed: int | np.random.Generator 
     gy = (d * xx + e * yy + f) / den
     grid = torch.stack([gx, gy], dim=-1)  # (N, H, W, 2)
     photos = F.grid_sample(photos.float(), grid, mode="bilinear", padding_mode="border", align_corners=False)
-    warped = F.grid_sample(labels.float().unsqueeze(1), grid, mode="nearest", padding_mode="border",
-                           align_corners=False)
+    warped = F.grid_sample(
+        labels.float().unsqueeze(1), grid, mode="nearest", padding_mode="border", align_corners=False
+    )
     return warped[:, 0].round().long(), photos.clamp(-1, 1)
 
 

@@ -17,6 +17,7 @@ or the course's 2-core CPU at 256x256, batch 1).
     python -m utils.scale.bench --device cpu --size 256 --batches 1 --models pix2pix cyclegan
     python -m utils.scale.bench --device cpu --size 32 --steps 1 --warmup 1 --width 8   # the CI smoke test
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,9 @@ import json
 import platform
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 from torch import Tensor
@@ -40,8 +41,13 @@ MODELS = ("pix2pix", "cyclegan", "faststyle")
 GPU_BATCHES = {"pix2pix": (1, 16, 64), "cyclegan": (1, 8), "faststyle": (4, 16)}
 #: The official code's training images per second (issue 9): one NVIDIA H200, torch 2.11, the authors' defaults,
 #: synthetic 256x256 data; and the same code on the course's 2-core CPU (batch 1).
-REFERENCE_H200 = {("pix2pix", 1): 90.0, ("pix2pix", 16): 950.0, ("pix2pix", 64): 1225.0,
-                  ("cyclegan", 1): 14.9, ("cyclegan", 8): 44.6}
+REFERENCE_H200 = {
+    ("pix2pix", 1): 90.0,
+    ("pix2pix", 16): 950.0,
+    ("pix2pix", 64): 1225.0,
+    ("cyclegan", 1): 14.9,
+    ("cyclegan", 8): 44.6,
+}
 REFERENCE_CPU = {("pix2pix", 1): 0.66, ("cyclegan", 1): 0.06}
 
 
@@ -65,15 +71,24 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def pix2pix_path(G: torch.nn.Module, D: torch.nn.Module, a: Tensor, b: Tensor, sp: fast.Speed | None,
-                 device: torch.device, feed: Callable[[int], None] | None = None) -> Callable[[], dict]:
+def pix2pix_path(
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    a: Tensor,
+    b: Tensor,
+    sp: fast.Speed | None,
+    device: torch.device,
+    feed: Callable[[int], None] | None = None,
+) -> Callable[[], dict]:
     """A function running one pix2pix training step along a path (plain when ``sp`` is None) on the batch tensors
     a, b (N, 3, H, W), already on ``device`` in the path's memory format: copy new batches into them between calls.
     The graph path runs ``fast.GRAPH_WARMUP`` warm-up steps first, ``feed(i)`` before each (see ``fast.graphed``)."""
     if sp is None:
         G.to(device).train(), D.to(device).train()
-        opt_g, opt_d = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)), torch.optim.Adam(
-            D.parameters(), 2e-4, betas=(0.5, 0.999))
+        opt_g, opt_d = (
+            torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999)),
+            torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999)),
+        )
         return lambda: pix2pix.pix2pix_step(G, D, opt_g, opt_d, (a, b))
     fast.prepare(G, sp, device).train(), fast.prepare(D, sp, device).train()
     run_g, run_d = fast.compiled(G, sp), fast.compiled(D, sp)
@@ -82,8 +97,9 @@ def pix2pix_path(G: torch.nn.Module, D: torch.nn.Module, a: Tensor, b: Tensor, s
     return fast.graphed(step, feed=feed) if sp.cuda_graph else step
 
 
-def pix2pix_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
-                    device: torch.device) -> Callable[[], dict]:
+def pix2pix_trainer(
+    batch: int, size: int, width: int, sp: fast.Speed | None, device: torch.device
+) -> Callable[[], dict]:
     """A function running one pix2pix training step (plain when ``sp`` is None) on fixed synthetic images."""
     G = pix2pix.unet_generator(3, 3, size, width=width)
     D = pix2pix.patchgan_discriminator(6, width, 3)
@@ -91,11 +107,16 @@ def pix2pix_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     return pix2pix_path(G, D, a, b, sp, device)
 
 
-def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
-                     device: torch.device) -> Callable[[], None]:
+def cyclegan_trainer(
+    batch: int, size: int, width: int, sp: fast.Speed | None, device: torch.device
+) -> Callable[[], None]:
     """A function running one CycleGAN training step (plain when ``sp`` is None) on fixed synthetic images."""
-    nets = cyclegan.CycleGAN(cyclegan.resnet_generator(3, 3, width, 9), cyclegan.resnet_generator(3, 3, width, 9),
-                             cyclegan.cyclegan_discriminator(3, width, 3), cyclegan.cyclegan_discriminator(3, width, 3))
+    nets = cyclegan.CycleGAN(
+        cyclegan.resnet_generator(3, 3, width, 9),
+        cyclegan.resnet_generator(3, 3, width, 9),
+        cyclegan.cyclegan_discriminator(3, width, 3),
+        cyclegan.cyclegan_discriminator(3, width, 3),
+    )
     a, b = (torch.rand(batch, 3, size, size) * 2 - 1 for _ in range(2))
     pools = cyclegan.ImagePool(50, 0), cyclegan.ImagePool(50, 1)
     if sp is None:
@@ -126,8 +147,9 @@ def cyclegan_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
     return step
 
 
-def faststyle_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
-                      device: torch.device) -> Callable[[], None]:
+def faststyle_trainer(
+    batch: int, size: int, width: int, sp: fast.Speed | None, device: torch.device
+) -> Callable[[], None]:
     """A function running one fast-style training step (plain when ``sp`` is None) on fixed synthetic images."""
     net = faststyle.TransformNet(width=max(1, width // 2))  # Johnson's width is 32 where the GANs' is 64
     loss_net = perceptual.vgg_features("vgg16", faststyle.STYLE_LAYERS, weights="random")
@@ -161,8 +183,16 @@ def faststyle_trainer(batch: int, size: int, width: int, sp: fast.Speed | None,
 TRAINERS = {"pix2pix": pix2pix_trainer, "cyclegan": cyclegan_trainer, "faststyle": faststyle_trainer}
 
 
-def measure(model: str, batch: int, size: int, sp: fast.Speed | None, device: torch.device, steps: int = 20,
-            warmup: int = 5, width: int = 64) -> Result:
+def measure(
+    model: str,
+    batch: int,
+    size: int,
+    sp: fast.Speed | None,
+    device: torch.device,
+    steps: int = 20,
+    warmup: int = 5,
+    width: int = 64,
+) -> Result:
     """Training images per second of ``model`` at ``batch`` x 3 x size x size (plain path when ``sp`` is None)."""
     if model not in TRAINERS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}")
@@ -189,8 +219,10 @@ def table(results: Sequence[Result]) -> str:
     """The results as a text table, with the speed-up over the plain path and over the official code."""
     plain = {(r.model, r.batch): r.images_per_second for r in results if r.path == "plain"}
     w = max([44, *(len(r.path) for r in results)])
-    lines = [f"{'model':10s} {'batch':>5s} {'size':>4s} {'path':{w}s} {'img/s':>9s} {'ms/step':>9s} {'peak GiB':>8s} "
-             f"{'x plain':>7s} {'official':>8s} {'x official':>10s}"]
+    lines = [
+        f"{'model':10s} {'batch':>5s} {'size':>4s} {'path':{w}s} {'img/s':>9s} {'ms/step':>9s} {'peak GiB':>8s} "
+        f"{'x plain':>7s} {'official':>8s} {'x official':>10s}"
+    ]
     for r in results:
         base = plain.get((r.model, r.batch))
         lines.append(
@@ -198,7 +230,8 @@ def table(results: Sequence[Result]) -> str:
             f"{'-' if r.peak_gib is None else f'{r.peak_gib:.2f}':>8s} "
             f"{'-' if base is None else f'{r.images_per_second / base:.2f}':>7s} "
             f"{'-' if r.reference is None else f'{r.reference:g}':>8s} "
-            f"{'-' if r.reference is None else f'{r.images_per_second / r.reference:.2f}':>10s}")
+            f"{'-' if r.reference is None else f'{r.images_per_second / r.reference:.2f}':>10s}"
+        )
     return "\n".join(lines)
 
 
@@ -213,8 +246,16 @@ def path_speed(path: str, sp: fast.Speed) -> fast.Speed | None:
     return None if path == "plain" else replace(sp, cuda_graph=True) if path == "graph" else sp
 
 
-def loss_curves(steps: int, batch: int, size: int, sp: fast.Speed, device: torch.device, paths: Sequence[str] = PATHS,
-                width: int = 64, pairs: int = 256) -> dict[str, list[dict[str, float] | None]]:
+def loss_curves(
+    steps: int,
+    batch: int,
+    size: int,
+    sp: fast.Speed,
+    device: torch.device,
+    paths: Sequence[str] = PATHS,
+    width: int = 64,
+    pairs: int = 256,
+) -> dict[str, list[dict[str, float] | None]]:
     """pix2pix's default trained ``steps`` steps on procedural facades (``pairs`` label/photo pairs, size x size,
     batches of ``batch`` in one shuffled order) by each path from one initialisation: {path: [losses of each step]}.
 
@@ -227,7 +268,7 @@ def loss_curves(steps: int, batch: int, size: int, sp: fast.Speed, device: torch
     # the whole set on the device: no copies from the host inside the loop
     a_all, b_all = data.tensors[0].to(device), data.tensors[1].to(device)
     order = torch.randperm(pairs, generator=torch.Generator().manual_seed(0)).repeat(steps * batch // pairs + 1)
-    batches = [order[i * batch:(i + 1) * batch].to(device) for i in range(steps)]
+    batches = [order[i * batch : (i + 1) * batch].to(device) for i in range(steps)]
     torch.manual_seed(0)
     G0, D0 = pix2pix.unet_generator(3, 3, size, width=width), pix2pix.patchgan_discriminator(6, width, 3)
     curves: dict[str, list[dict[str, float] | None]] = {}
@@ -267,33 +308,60 @@ def curve_table(curves: dict[str, list[dict[str, float] | None]], windows: int =
 
 
 def main(argv: Sequence[str] | None = None) -> list[Result]:
-    parser = argparse.ArgumentParser(prog="python -m utils.scale.bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m utils.scale.bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--size", type=int, default=None, help="image side (default 256 on CUDA, 64 on the CPU)")
-    parser.add_argument("--batches", type=int, nargs="+", default=None,
-                        help="batch sizes for every model (default: the reference's on CUDA, 1 on the CPU)")
-    parser.add_argument("--paths", nargs="+", choices=PATHS, default=None,
-                        help="plain: the notebooks' step; fast: utils.scale.fast; graph: fast + whole-step CUDA graphs "
-                             "(default: all three on CUDA, plain and fast on the CPU)")
+    parser.add_argument(
+        "--batches",
+        type=int,
+        nargs="+",
+        default=None,
+        help="batch sizes for every model (default: the reference's on CUDA, 1 on the CPU)",
+    )
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        choices=PATHS,
+        default=None,
+        help="plain: the notebooks' step; fast: utils.scale.fast; graph: fast + whole-step CUDA graphs "
+        "(default: all three on CUDA, plain and fast on the CPU)",
+    )
     parser.add_argument("--steps", type=int, default=None, help="timed steps (default 20 on CUDA, 3 on the CPU)")
-    parser.add_argument("--warmup", type=int, default=None, help="untimed steps first (default 10 on CUDA, 1 on the CPU)")
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="untimed steps first (default 10 on CUDA, 1 on the CPU)"
+    )
     parser.add_argument("--width", type=int, default=64, help="the GANs' base width (64: the reference architectures)")
-    parser.add_argument("--compile", choices=("auto", "on", "off"), default="auto",
-                        help="torch.compile on the fast path (auto: on CUDA only)")
+    parser.add_argument(
+        "--compile",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="torch.compile on the fast path (auto: on CUDA only)",
+    )
     parser.add_argument("--compile-mode", default="default", choices=fast.COMPILE_MODES)
     parser.add_argument("--bf16", choices=("auto", "on", "off"), default="auto", help="bf16 autocast (auto: CUDA only)")
-    parser.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
-                        help="channels-last memory format on the fast path (auto: CUDA only)")
+    parser.add_argument(
+        "--channels-last",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="channels-last memory format on the fast path (auto: CUDA only)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's)")
-    parser.add_argument("--curves", type=int, default=None, metavar="STEPS",
-                        help="instead of timing: train pix2pix's default STEPS steps on procedural facades along each "
-                             "path from one initialisation and print the loss curves side by side (batch: the first "
-                             "of --batches, default 16)")
+    parser.add_argument(
+        "--curves",
+        type=int,
+        default=None,
+        metavar="STEPS",
+        help="instead of timing: train pix2pix's default STEPS steps on procedural facades along each "
+        "path from one initialisation and print the loss curves side by side (batch: the first "
+        "of --batches, default 16)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here (after each measurement)")
-    parser.add_argument("--keep-going", action="store_true",
-                        help="on an error in one measurement, print it and go on with the next")
+    parser.add_argument(
+        "--keep-going", action="store_true", help="on an error in one measurement, print it and go on with the next"
+    )
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -308,26 +376,45 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
     gpu = device.type == "cuda"
     size = args.size or (256 if gpu else 64)
     steps, warmup = args.steps or (20 if gpu else 3), args.warmup if args.warmup is not None else (10 if gpu else 1)
-    overrides = {k: v == "on" for k, v in (("compile", args.compile), ("bf16", args.bf16),
-                                            ("channels_last", args.channels_last)) if v != "auto"}
+    overrides = {
+        k: v == "on"
+        for k, v in (("compile", args.compile), ("bf16", args.bf16), ("channels_last", args.channels_last))
+        if v != "auto"
+    }
     sp = fast.speed(True, device, compile_mode=args.compile_mode, **overrides)
     paths = args.paths or (list(PATHS) if gpu else ["plain", "fast"])
     if "graph" in paths and not gpu:
         parser.error("--paths graph captures CUDA graphs and needs --device cuda")
-    where = torch.cuda.get_device_name(device) if gpu else \
-        f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
+    where = (
+        torch.cuda.get_device_name(device)
+        if gpu
+        else f"CPU ({platform.processor() or platform.machine()}), {torch.get_num_threads()} threads"
+    )
     if args.curves is not None:
         batch = (args.batches or [16])[0]
-        print(f"loss curves on {where}, torch {torch.__version__}: pix2pix, {args.curves} steps of batch {batch} at "
-              f"{size}x{size}, paths {', '.join(paths)}", flush=True)
+        print(
+            f"loss curves on {where}, torch {torch.__version__}: pix2pix, {args.curves} steps of batch {batch} at "
+            f"{size}x{size}, paths {', '.join(paths)}",
+            flush=True,
+        )
         start = time.perf_counter()
         curves = loss_curves(args.curves, batch, size, sp, device, paths, args.width)
         print(curve_table(curves))
         print(f"({time.perf_counter() - start:.0f} s)")
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"device": where, "torch": torch.__version__, "command": " ".join(sys.argv),
-                                             "speed": str(sp), "curves": curves}) + "\n")
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "device": where,
+                        "torch": torch.__version__,
+                        "command": " ".join(sys.argv),
+                        "speed": str(sp),
+                        "curves": curves,
+                    }
+                )
+                + "\n"
+            )
         return []
     print(f"training speed on {where}, torch {torch.__version__}; {steps} timed steps after {warmup} warm-up steps")
     results = []
@@ -340,16 +427,28 @@ def main(argv: Sequence[str] | None = None) -> list[Result]:
                 except Exception as error:  # noqa: BLE001 - reported, and re-raised unless --keep-going
                     if not args.keep_going:
                         raise
-                    print(f"  {model} batch {batch} {path}: FAILED: {type(error).__name__}: "
-                          f"{str(error).strip().splitlines()[0][:300] if str(error).strip() else ''}", flush=True)
+                    print(
+                        f"  {model} batch {batch} {path}: FAILED: {type(error).__name__}: "
+                        f"{str(error).strip().splitlines()[0][:300] if str(error).strip() else ''}",
+                        flush=True,
+                    )
                     continue
                 print(f"  {r.model} batch {r.batch} {r.path}: {r.images_per_second:.3g} img/s", flush=True)
                 results.append(r)
                 if args.json:
                     args.json.parent.mkdir(parents=True, exist_ok=True)
-                    args.json.write_text(json.dumps({"device": where, "torch": torch.__version__,
-                                                     "command": " ".join(sys.argv),
-                                                     "results": [asdict(r) for r in results]}, indent=1) + "\n")
+                    args.json.write_text(
+                        json.dumps(
+                            {
+                                "device": where,
+                                "torch": torch.__version__,
+                                "command": " ".join(sys.argv),
+                                "results": [asdict(r) for r in results],
+                            },
+                            indent=1,
+                        )
+                        + "\n"
+                    )
     print(table(results))
     return results
 

@@ -7,12 +7,13 @@ The same script runs alone (``python train.py``: one process, no process group) 
 process runs the same code; ``Process.main`` (rank 0) alone writes checkpoints and TensorBoard logs.
 Nothing here reads a value back from the GPU per step: losses are averaged across processes only when logged.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import torch
 import torch.distributed as dist
@@ -54,15 +55,16 @@ def start(device: str | None = None) -> Process:
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
     if want.type == "cuda":
         if local_rank >= torch.cuda.device_count():
-            raise RuntimeError(f"local rank {local_rank} has no GPU: this machine has {torch.cuda.device_count()}; "
-                               f"start at most that many processes per node (--nproc_per_node)")
+            raise RuntimeError(
+                f"local rank {local_rank} has no GPU: this machine has {torch.cuda.device_count()}; "
+                f"start at most that many processes per node (--nproc_per_node)"
+            )
         torch.cuda.set_device(local_rank)
         dev = torch.device("cuda", local_rank)
     else:
         dev = torch.device("cpu")
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo",
-                                device_id=dev if dev.type == "cuda" else None)
+        dist.init_process_group("nccl" if dev.type == "cuda" else "gloo", device_id=dev if dev.type == "cuda" else None)
     return Process(rank, world, local_rank, dev)
 
 
@@ -88,8 +90,9 @@ class ShardedBatches:
     def __init__(self, n: int, batch: int, proc: Process, seed: int = 0) -> None:
         if n < batch * proc.world:
             raise ValueError(f"{n} items cannot fill a batch of {batch} on each of {proc.world} processes")
-        self.sampler = DistributedSampler(range(n), num_replicas=proc.world, rank=proc.rank, shuffle=True,
-                                          seed=seed, drop_last=True)
+        self.sampler = DistributedSampler(
+            range(n), num_replicas=proc.world, rank=proc.rank, shuffle=True, seed=seed, drop_last=True
+        )
         self.batch = batch
         self.per_epoch = len(self.sampler) // batch
         self._epoch, self._order = -1, torch.empty(0, dtype=torch.long)
@@ -100,7 +103,7 @@ class ShardedBatches:
         if epoch != self._epoch:
             self.sampler.set_epoch(epoch)
             self._epoch, self._order = epoch, torch.tensor(list(iter(self.sampler)), dtype=torch.long)
-        return self._order[i * self.batch:(i + 1) * self.batch]
+        return self._order[i * self.batch : (i + 1) * self.batch]
 
 
 def mean_across(values: Tensor, proc: Process) -> Tensor:
@@ -159,8 +162,9 @@ def load(path: Path, proc: Process) -> dict:
     """A checkpoint written by :func:`save` (or this process's from :func:`save_local` when ``path`` is the shared
     name and a per-rank file is wanted: pass ``rank_path(path, proc.rank)``), its tensors on this process's device."""
     if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}: train without --resume first, or point --out at the "
-                                f"folder of an earlier run")
+        raise FileNotFoundError(
+            f"no checkpoint at {path}: train without --resume first, or point --out at the folder of an earlier run"
+        )
     return torch.load(path, map_location=proc.device, weights_only=False)
 
 

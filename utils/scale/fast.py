@@ -21,11 +21,13 @@ where the device has them:
 None of this changes what is learned: ``tests/test_fast.py`` checks that the fast and plain paths give the same
 losses over a few steps on the CPU (bf16 excepted: it rounds, by design). Images are (N, C, H, W) in [-1, 1].
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import TypeVar
 
 import torch
 from torch import Tensor, nn
@@ -50,8 +52,11 @@ class Speed:
     cuda_graph: bool = False
 
     def __str__(self) -> str:
-        on = [name for name in ("bf16", "channels_last", "compile", "fused_adam", "cudnn_benchmark", "cuda_graph")
-              if getattr(self, name)]
+        on = [
+            name
+            for name in ("bf16", "channels_last", "compile", "fused_adam", "cudnn_benchmark", "cuda_graph")
+            if getattr(self, name)
+        ]
         if self.compile and self.compile_mode != "default":
             on[on.index("compile")] = f"compile ({self.compile_mode})"
         return "fast: " + ", ".join(on) if on else "plain"
@@ -120,8 +125,9 @@ def fp32(device: torch.device | str) -> contextlib.AbstractContextManager:
     return torch.autocast(torch.device(device).type, enabled=False)
 
 
-def graphed(step: Callable[[], T], warmup: int = GRAPH_WARMUP,
-            feed: Callable[[int], None] | None = None) -> Callable[[], T]:
+def graphed(
+    step: Callable[[], T], warmup: int = GRAPH_WARMUP, feed: Callable[[int], None] | None = None
+) -> Callable[[], T]:
     """Capture a whole training ``step`` (forward, backward, optimiser, on fixed input tensors) in a CUDA graph; returns
     a function that replays it and returns the captured call's outputs (tensors that each replay overwrites).
 
@@ -153,9 +159,17 @@ def graphed(step: Callable[[], T], warmup: int = GRAPH_WARMUP,
 
 
 # --------------------------------------------------------------------------- pix2pix
-def train_step_pix2pix(generator: nn.Module, discriminator: nn.Module, opt_g: torch.optim.Optimizer,
-                       opt_d: torch.optim.Optimizer, a: Tensor, b: Tensor, sp: Speed, lambda_l1: float = 100.0,
-                       d_for_g: nn.Module | None = None) -> dict[str, Tensor]:
+def train_step_pix2pix(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    a: Tensor,
+    b: Tensor,
+    sp: Speed,
+    lambda_l1: float = 100.0,
+    d_for_g: nn.Module | None = None,
+) -> dict[str, Tensor]:
     """One pix2pix step (D step, then G step: the same losses as :func:`utils.pix2pix.pix2pix_step`) on a
     (N, C_a, H, W) -> b (N, C_b, H, W); returns detached scalar tensors ``d_loss``, ``g_loss``, ``g_gan``, ``l1``.
 
@@ -186,10 +200,16 @@ def train_step_pix2pix(generator: nn.Module, discriminator: nn.Module, opt_g: to
 
 
 # --------------------------------------------------------------------------- CycleGAN
-def cyclegan_generator_step(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, real_a: Tensor, real_b: Tensor,
-                            sp: Speed, lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
-                            d_for_g: tuple[nn.Module, nn.Module] | None = None,
-                            ) -> tuple[dict[str, Tensor], Tensor, Tensor]:
+def cyclegan_generator_step(
+    nets: cyclegan.CycleGAN,
+    opt_g: torch.optim.Optimizer,
+    real_a: Tensor,
+    real_b: Tensor,
+    sp: Speed,
+    lambda_cycle: float = 10.0,
+    lambda_identity: float = 0.5,
+    d_for_g: tuple[nn.Module, nn.Module] | None = None,
+) -> tuple[dict[str, Tensor], Tensor, Tensor]:
     """The generators' half of a CycleGAN step on unpaired a (N, C_a, H, W), b (N, C_b, H, W): adversarial, cycle
     and identity losses, one Adam step. Returns detached scalar tensors ``g_gan``, ``cycle``, ``identity`` and the
     detached translations fake_a (N, C_a, H, W), fake_b (N, C_b, H, W) for the pools.
@@ -222,8 +242,15 @@ def cyclegan_generator_step(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimize
     return logs, fake_a.detach(), fake_b.detach()
 
 
-def cyclegan_discriminator_step(nets: cyclegan.CycleGAN, opt_d: torch.optim.Optimizer, real_a: Tensor, real_b: Tensor,
-                                fake_a: Tensor, fake_b: Tensor, sp: Speed) -> dict[str, Tensor]:
+def cyclegan_discriminator_step(
+    nets: cyclegan.CycleGAN,
+    opt_d: torch.optim.Optimizer,
+    real_a: Tensor,
+    real_b: Tensor,
+    fake_a: Tensor,
+    fake_b: Tensor,
+    sp: Speed,
+) -> dict[str, Tensor]:
     """The discriminators' half: LSGAN losses of d_a on real a vs fake_a and of d_b on real b vs fake_b (the pools'
     batches, (N, C, H, W)), one Adam step. Returns detached scalar tensors ``d_a``, ``d_b``."""
     dev = real_a.device
@@ -238,10 +265,19 @@ def cyclegan_discriminator_step(nets: cyclegan.CycleGAN, opt_d: torch.optim.Opti
     return {"d_a": loss_d_a.detach(), "d_b": loss_d_b.detach()}
 
 
-def train_step_cyclegan(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-                        real_a: Tensor, real_b: Tensor, pool_a: cyclegan.ImagePool, pool_b: cyclegan.ImagePool, sp: Speed,
-                        lambda_cycle: float = 10.0, lambda_identity: float = 0.5,
-                        d_for_g: tuple[nn.Module, nn.Module] | None = None) -> dict[str, Tensor]:
+def train_step_cyclegan(
+    nets: cyclegan.CycleGAN,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    real_a: Tensor,
+    real_b: Tensor,
+    pool_a: cyclegan.ImagePool,
+    pool_b: cyclegan.ImagePool,
+    sp: Speed,
+    lambda_cycle: float = 10.0,
+    lambda_identity: float = 0.5,
+    d_for_g: tuple[nn.Module, nn.Module] | None = None,
+) -> dict[str, Tensor]:
     """One CycleGAN step (generators, then discriminators on pooled images: the losses of
     :func:`utils.cyclegan.cyclegan_step`, with ``lambda_cycle > 0``) on unpaired a (N, C_a, H, W), b (N, C_b, H, W).
 
@@ -249,8 +285,9 @@ def train_step_cyclegan(nets: cyclegan.CycleGAN, opt_g: torch.optim.Optimizer, o
     :func:`cyclegan_generator_step`. Under CUDA graphs the two halves are captured apart and the pools run between
     them on the host (their random choices are Python's).
     """
-    logs, fake_a, fake_b = cyclegan_generator_step(nets, opt_g, real_a, real_b, sp, lambda_cycle, lambda_identity,
-                                                   d_for_g)
+    logs, fake_a, fake_b = cyclegan_generator_step(
+        nets, opt_g, real_a, real_b, sp, lambda_cycle, lambda_identity, d_for_g
+    )
     logs_d = cyclegan_discriminator_step(nets, opt_d, real_a, real_b, pool_a.query(fake_a), pool_b.query(fake_b), sp)
     return {**logs_d, **logs}
 
@@ -269,10 +306,18 @@ def loss_features(loss_net: perceptual.LossNetwork, x: Tensor, layers: Sequence[
     return out
 
 
-def train_step_fast_style(net: nn.Module, loss_net: perceptual.LossNetwork, opt: torch.optim.Optimizer, x: Tensor,
-                          style_grams: Mapping[str, Tensor], sp: Speed, content_layer: str = "relu2_2",
-                          content_weight: float = 1.0, style_weight: float = 10.0,
-                          tv_weight: float = 0.0) -> dict[str, Tensor]:
+def train_step_fast_style(
+    net: nn.Module,
+    loss_net: perceptual.LossNetwork,
+    opt: torch.optim.Optimizer,
+    x: Tensor,
+    style_grams: Mapping[str, Tensor],
+    sp: Speed,
+    content_layer: str = "relu2_2",
+    content_weight: float = 1.0,
+    style_weight: float = 10.0,
+    tv_weight: float = 0.0,
+) -> dict[str, Tensor]:
     """One step of Johnson et al.'s training (the loss of :func:`utils.faststyle.train_fast_style`) on content
     crops x (N, 3, H, W); ``style_grams``: {layer: (1, C_l, C_l)}, "chw"-normalised, in float32. Features come out
     of the loss network in bf16 under the fast path; the Gram matrices and every loss term are float32. Returns
@@ -293,4 +338,3 @@ def train_step_fast_style(net: nn.Module, loss_net: perceptual.LossNetwork, opt:
     total.backward()
     opt.step()
     return {"content": content.detach(), "style": style.detach(), "tv": tv.detach(), "total": total.detach()}
-

@@ -4,11 +4,12 @@ Each explorer draws with matplotlib into an ``ipywidgets.Image``, so moving a co
 notebook, it also carries a PNG of its current view: JupyterLab renders the live widget, while a plain viewer
 (GitHub, nbviewer) or a run without a widget frontend falls back to the static picture.
 """
+
 from __future__ import annotations
 
 import base64
 import io
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
@@ -55,15 +56,21 @@ class ModeCollapseExplorer(_LiveOrStatic):
     ``mixtures`` maps each dataset name to its :class:`utils.data.Mixture`.
     """
 
-    def __init__(self, runs: dict[tuple[str, str], Sequence[dict]], mixtures: dict[str, Mixture],
-                 extents: dict[str, tuple[float, float, float, float]] | None = None) -> None:
+    def __init__(
+        self,
+        runs: dict[tuple[str, str], Sequence[dict]],
+        mixtures: dict[str, Mixture],
+        extents: dict[str, tuple[float, float, float, float]] | None = None,
+    ) -> None:
         if not runs:
             raise ValueError("runs is empty: train at least one method and record its frames with Snapshots2D")
         for key, frames in runs.items():
             if not (isinstance(key, tuple) and len(key) == 2):
                 raise TypeError(f"runs must be keyed by (dataset, method) tuples, got {key!r}")
             if key[0] not in mixtures:
-                raise ValueError(f"run {key} uses dataset {key[0]!r}, which has no entry in mixtures {sorted(mixtures)}")
+                raise ValueError(
+                    f"run {key} uses dataset {key[0]!r}, which has no entry in mixtures {sorted(mixtures)}"
+                )
             if not frames:
                 raise ValueError(f"run {key} has no frames")
             missing = [k for k in FRAME_KEYS if k not in frames[0]]
@@ -71,15 +78,18 @@ class ModeCollapseExplorer(_LiveOrStatic):
                 raise ValueError(f"frames of run {key} lack {missing}; record them with utils.train.Snapshots2D")
         self.runs = {k: list(v) for k, v in runs.items()}
         self.mixtures = mixtures
-        self.extents = extents or {name: m.extent(margin=0.3 + 0.1 * float(m.modes.abs().max())) for name, m in mixtures.items()}
+        self.extents = extents or {
+            name: m.extent(margin=0.3 + 0.1 * float(m.modes.abs().max())) for name, m in mixtures.items()
+        }
         self._history: dict[tuple[str, str], list[metrics.ModeReport]] = {}
         self._busy = False
 
         datasets = list(dict.fromkeys(d for d, _ in self.runs))
         self.dataset = w.ToggleButtons(options=datasets, value=datasets[0], description="data")
         self.method = w.Dropdown(options=self._methods(datasets[0]), description="method")
-        self.step = w.SelectionSlider(options=self._steps(), description="step", continuous_update=False,
-                                      layout=w.Layout(width="420px"))
+        self.step = w.SelectionSlider(
+            options=self._steps(), description="step", continuous_update=False, layout=w.Layout(width="420px")
+        )
         self.step.value = self.step.options[-1]
         self.image = w.Image(format="png")
         self.ui = w.VBox([w.HBox([self.dataset, self.method]), self.step, self.image])
@@ -116,23 +126,38 @@ class ModeCollapseExplorer(_LiveOrStatic):
         frame = self.runs[(dataset, method)][i]
         mix = self.mixtures[dataset]
         report = self.history(dataset, method)[i]
-        return {"dataset": dataset, "method": method, "step": frame["step"], "frame": frame, "report": report,
-                "kl": metrics.mode_histogram_kl(frame["samples"], mix.modes, mix.std)}
+        return {
+            "dataset": dataset,
+            "method": method,
+            "step": frame["step"],
+            "frame": frame,
+            "report": report,
+            "kl": metrics.mode_histogram_kl(frame["samples"], mix.modes, mix.std),
+        }
 
     def figure(self) -> Figure:
         """Samples over the modes and D's surface | samples per mode | metrics over training, at the chosen step."""
         s = self.state()
         mix, frame, report = self.mixtures[s["dataset"]], s["frame"], s["report"]
         fig, axes = plt.subplots(1, 3, figsize=(13, 4), gridspec_kw={"width_ratios": [1, 1.1, 1.1]})
-        viz.plot_2d(frame["samples"], mix.modes, frame["surface"], self.extents[s["dataset"]], ax=axes[0],
-                    title=f"{s['method']} on the {s['dataset']}, step {s['step']}")
+        viz.plot_2d(
+            frame["samples"],
+            mix.modes,
+            frame["surface"],
+            self.extents[s["dataset"]],
+            ax=axes[0],
+            title=f"{s['method']} on the {s['dataset']}, step {s['step']}",
+        )
         nearest, _ = metrics.nearest_mode(frame["samples"], mix.modes)
         all_counts = torch.bincount(nearest, minlength=mix.n_modes)
-        axes[1].bar(range(mix.n_modes), all_counts.tolist(), color="navajowhite", width=0.8, label="nearest to the mode")
-        axes[1].bar(range(mix.n_modes), report.counts.tolist(), color="tab:orange", width=0.8, label="… and high quality")
+        axes[1].bar(
+            range(mix.n_modes), all_counts.tolist(), color="navajowhite", width=0.8, label="nearest to the mode"
+        )
+        axes[1].bar(
+            range(mix.n_modes), report.counts.tolist(), color="tab:orange", width=0.8, label="… and high quality"
+        )
         axes[1].axhline(len(nearest) / mix.n_modes, color="k", ls=":", label="uniform")
-        axes[1].set(xlabel="mode", ylabel="samples",
-                    title=f"{report}\nKL(histogram || uniform) = {s['kl']:.2f} nats")
+        axes[1].set(xlabel="mode", ylabel="samples", title=f"{report}\nKL(histogram || uniform) = {s['kl']:.2f} nats")
         axes[1].legend(fontsize=8)
         hist = self.history(s["dataset"], s["method"])
         steps = self._steps()
@@ -183,12 +208,19 @@ class ImageSequenceViewer(_LiveOrStatic):
     ``images[i]`` is a batch (N, C, H, W) in [-1, 1] recorded at training step ``steps[i]``.
     """
 
-    def __init__(self, images: Sequence[Tensor], steps: Sequence[int], nrow: int = 8, title: str = "fixed noise") -> None:
+    def __init__(
+        self, images: Sequence[Tensor], steps: Sequence[int], nrow: int = 8, title: str = "fixed noise"
+    ) -> None:
         if len(images) == 0 or len(images) != len(steps):
             raise ValueError(f"need one image batch per step, got {len(images)} batches and {len(steps)} steps")
         self.images, self.steps, self.nrow, self.title = list(images), list(steps), nrow, title
-        self.step = w.SelectionSlider(options=self.steps, value=self.steps[-1], description="step",
-                                      continuous_update=False, layout=w.Layout(width="420px"))
+        self.step = w.SelectionSlider(
+            options=self.steps,
+            value=self.steps[-1],
+            description="step",
+            continuous_update=False,
+            layout=w.Layout(width="420px"),
+        )
         self.image = w.Image(format="png")
         self.ui = w.VBox([self.step, self.image])
         self.step.observe(lambda _: self.redraw(), names="value")
@@ -221,16 +253,24 @@ class CycleExplorer(_LiveOrStatic):
     Every translation is computed once, up front.
     """
 
-    def __init__(self, models: dict[str, tuple[torch.nn.Module, torch.nn.Module]], images_a: Tensor, images_b: Tensor,
-                 domains: tuple[str, str] = ("A", "B"), classify: dict | None = None) -> None:
+    def __init__(
+        self,
+        models: dict[str, tuple[torch.nn.Module, torch.nn.Module]],
+        images_a: Tensor,
+        images_b: Tensor,
+        domains: tuple[str, str] = ("A", "B"),
+        classify: dict | None = None,
+    ) -> None:
         from ...cyclegan import translate
 
         if not models:
             raise ValueError("models must name at least one pair of generators (g_ab, g_ba)")
         for name, x in (("images_a", images_a), ("images_b", images_b)):
             if not isinstance(x, Tensor) or x.dim() != 4 or len(x) == 0:
-                raise ValueError(f"{name} must be a non-empty batch (N, C, H, W), got "
-                                 f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}")
+                raise ValueError(
+                    f"{name} must be a non-empty batch (N, C, H, W), got "
+                    f"{tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__}"
+                )
         self.domains, self.classify = domains, classify or {}
         self.inputs = {"AB": images_a, "BA": images_b}
         self.trips: dict[tuple[str, str], tuple[Tensor, Tensor]] = {}
@@ -241,10 +281,17 @@ class CycleExplorer(_LiveOrStatic):
             self.trips[(name, "BA")] = (fwd_b, translate(g_ab, fwd_b))
         self.names = list(models)
         a, b = domains
-        self.direction = w.ToggleButtons(options=[(f"{a} → {b} → {a}", "AB"), (f"{b} → {a} → {b}", "BA")],
-                                         value="AB", description="round trip")
-        self.index = w.IntSlider(value=0, min=0, max=len(images_a) - 1, description="image",
-                                 continuous_update=False, layout=w.Layout(width="420px"))
+        self.direction = w.ToggleButtons(
+            options=[(f"{a} → {b} → {a}", "AB"), (f"{b} → {a} → {b}", "BA")], value="AB", description="round trip"
+        )
+        self.index = w.IntSlider(
+            value=0,
+            min=0,
+            max=len(images_a) - 1,
+            description="image",
+            continuous_update=False,
+            layout=w.Layout(width="420px"),
+        )
         self.image = w.Image(format="png")
         self.ui = w.VBox([self.direction, self.index, self.image])
         self.direction.observe(self._direction_changed, names="value")
@@ -252,8 +299,10 @@ class CycleExplorer(_LiveOrStatic):
         self.redraw()
 
     def __repr__(self) -> str:
-        return (f"CycleExplorer({len(self.names)} models; showing {self.direction.value} image {self.index.value}, "
-                f"cycle errors {self.cycle_errors()})")
+        return (
+            f"CycleExplorer({len(self.names)} models; showing {self.direction.value} image {self.index.value}, "
+            f"cycle errors {self.cycle_errors()})"
+        )
 
     def _direction_changed(self, _: object) -> None:
         self.index.max = len(self.inputs[self.direction.value]) - 1
@@ -279,8 +328,11 @@ class CycleExplorer(_LiveOrStatic):
         for row, name in enumerate(self.names):
             fake, rec = self.trips[(name, d)][0][i], self.trips[(name, d)][1][i]
             err = (rec - x).abs().mean(0)
-            panels = [(x, f"{src} input{self._label(src, x)}"), (fake, f"→ {dst}{self._label(dst, fake)}"),
-                      (rec, f"→ back to {src}")]
+            panels = [
+                (x, f"{src} input{self._label(src, x)}"),
+                (fake, f"→ {dst}{self._label(dst, fake)}"),
+                (rec, f"→ back to {src}"),
+            ]
             for ax, (img, title) in zip(axes[row], panels):
                 viz.show_images(img[None], nrow=1, ax=ax)
                 ax.set_title(title, fontsize=8)
@@ -288,8 +340,9 @@ class CycleExplorer(_LiveOrStatic):
             axes[row, 3].set_title(f"|x − x_rec|, mean {errors[name]:.3f}", fontsize=8)
             axes[row, 3].axis("off")
             fig.colorbar(im, ax=axes[row, 3], fraction=0.046)
-            axes[row, 0].text(-0.15, 0.5, name, transform=axes[row, 0].transAxes, rotation=90, va="center",
-                              ha="right", fontsize=9)
+            axes[row, 0].text(
+                -0.15, 0.5, name, transform=axes[row, 0].transAxes, rotation=90, va="center", ha="right", fontsize=9
+            )
         fig.suptitle(f"round trip {src} → {dst} → {src}, image {i}", fontsize=10)
         fig.tight_layout()
         return fig
@@ -300,8 +353,9 @@ class CycleExplorer(_LiveOrStatic):
 
 
 # --------------------------------------------------------------------------- notebook 08: perceptual loss
-def _gram_heatmap(ax, gram: Tensor, title: str, cmap: str = "viridis", vmin: float | None = None,
-                  vmax: float | None = None):
+def _gram_heatmap(
+    ax, gram: Tensor, title: str, cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None
+):
     """Draw a Gram matrix (C, C) as a heat map with a colour bar; returns the image artist."""
     im = ax.imshow(gram.numpy(), cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.set_title(title, fontsize=8)
@@ -341,11 +395,17 @@ class GramExplorer(_LiveOrStatic):
     all of ``loss_net.layers``). Features and Gram matrices are computed once per image.
     """
 
-    N_CHANNELS = 6   # feature maps shown: the most active channels
-    N_PAIRS = 3      # correlated pairs shown side by side (the list names a few more)
+    N_CHANNELS = 6  # feature maps shown: the most active channels
+    N_PAIRS = 3  # correlated pairs shown side by side (the list names a few more)
 
-    def __init__(self, loss_net, images: dict[str, Tensor], layers: Sequence[str] | None = None,
-                 synth_steps: int = 30, synth_size: int = 64) -> None:
+    def __init__(
+        self,
+        loss_net,
+        images: dict[str, Tensor],
+        layers: Sequence[str] | None = None,
+        synth_steps: int = 30,
+        synth_size: int = 64,
+    ) -> None:
         from ... import validate
 
         if not images:
@@ -353,13 +413,17 @@ class GramExplorer(_LiveOrStatic):
         for name, x in images.items():
             validate.images(x, f"images[{name!r}]")
             if x.shape[0] != 1:
-                raise ValueError(f"images[{name!r}] must be one image (1, C, H, W), got {tuple(x.shape)}; "
-                                 "pass x[None] for an image (C, H, W)")
+                raise ValueError(
+                    f"images[{name!r}] must be one image (1, C, H, W), got {tuple(x.shape)}; "
+                    "pass x[None] for an image (C, H, W)"
+                )
         layers = tuple(layers or loss_net.layers)
         unknown = [name for name in layers if name not in loss_net.layers]
         if unknown:
-            raise ValueError(f"layers {unknown} are not computed by loss_net, which returns {list(loss_net.layers)}; "
-                             "build it with vgg_features(layers=...) including them")
+            raise ValueError(
+                f"layers {unknown} are not computed by loss_net, which returns {list(loss_net.layers)}; "
+                "build it with vgg_features(layers=...) including them"
+            )
         for value, what in ((synth_steps, "synth_steps"), (synth_size, "synth_size")):
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{what} must be a positive int, got {value!r}")
@@ -367,19 +431,24 @@ class GramExplorer(_LiveOrStatic):
         self.images = {name: x.detach().float() for name, x in images.items()}
         self.synth_steps, self.synth_size = synth_steps, synth_size
         with torch.no_grad():
-            self.features = {name: {k: v[0] for k, v in loss_net(x).items() if k in layers}
-                             for name, x in self.images.items()}
+            self.features = {
+                name: {k: v[0] for k, v in loss_net(x).items() if k in layers} for name, x in self.images.items()
+            }
         self._grams: dict[tuple[str, str], Tensor] = {}
         self.textures: dict[tuple[str, str], Tensor] = {}
 
         names = list(self.images)
         self.mode = w.ToggleButtons(options=["explore", "compare"], value="explore", description="mode")
         self.image_name = w.Dropdown(options=names, value=names[0], description="image")
-        self.other = w.Dropdown(options=names, value=names[min(1, len(names) - 1)], description="vs",
-                                layout=w.Layout(display="none"))
+        self.other = w.Dropdown(
+            options=names, value=names[min(1, len(names) - 1)], description="vs", layout=w.Layout(display="none")
+        )
         self.layer = w.ToggleButtons(options=list(layers), value=layers[0], description="layer")
-        self.synth_button = w.Button(description="synthesise texture", icon="paint-brush",
-                                     tooltip=f"L-BFGS, {synth_steps} iterations at {synth_size} px; cached")
+        self.synth_button = w.Button(
+            description="synthesise texture",
+            icon="paint-brush",
+            tooltip=f"L-BFGS, {synth_steps} iterations at {synth_size} px; cached",
+        )
         self.image = w.Image(format="png")
         self.ui = w.VBox([self.mode, w.HBox([self.image_name, self.other, self.synth_button]), self.layer, self.image])
         for control in (self.image_name, self.other, self.layer):
@@ -391,7 +460,9 @@ class GramExplorer(_LiveOrStatic):
     def __repr__(self) -> str:
         s = self.state()
         shown = s["image"] if s["mode"] == "explore" else f"{s['image']} vs {s['other']}"
-        return f"GramExplorer({len(self.images)} images, layers {list(self.layers)}; {s['mode']}: {shown} at {s['layer']})"
+        return (
+            f"GramExplorer({len(self.images)} images, layers {list(self.layers)}; {s['mode']}: {shown} at {s['layer']})"
+        )
 
     # --- the logic (no frontend needed) -----------------------------------------------------------------------
     def _check(self, image: str, layer: str) -> None:
@@ -402,8 +473,12 @@ class GramExplorer(_LiveOrStatic):
 
     def state(self) -> dict:
         """What the explorer shows now: {"mode", "image", "other", "layer"}."""
-        return {"mode": self.mode.value, "image": self.image_name.value, "other": self.other.value,
-                "layer": self.layer.value}
+        return {
+            "mode": self.mode.value,
+            "image": self.image_name.value,
+            "other": self.other.value,
+            "layer": self.layer.value,
+        }
 
     def gram(self, image: str | None = None, layer: str | None = None) -> Tensor:
         """The Gram matrix (C_l, C_l) = F F^T / (C_l H_l W_l) of one image at one layer (default: the chosen ones)."""
@@ -451,8 +526,9 @@ class GramExplorer(_LiveOrStatic):
             generator = torch.Generator().manual_seed(0)  # the same noise every time: results do not depend on order
             init = 0.5 * (torch.rand(1, src.shape[1], self.synth_size, self.synth_size, generator=generator) * 2 - 1)
             target = {layer: self.gram(image, layer)[None]}
-            x, _ = optimise_image(self.loss_net, init, style=target, method="lbfgs", steps=self.synth_steps,
-                                  progress=False)
+            x, _ = optimise_image(
+                self.loss_net, init, style=target, method="lbfgs", steps=self.synth_steps, progress=False
+            )
             self.textures[(image, layer)] = x
         return self.textures[(image, layer)]
 
@@ -460,27 +536,45 @@ class GramExplorer(_LiveOrStatic):
     def figure(self) -> Figure:
         """The current view: "explore" (channels, Gram, correlated pairs, texture) or "compare" (two Grams)."""
         s = self.state()
-        return self._explore_figure(s["image"], s["layer"]) if s["mode"] == "explore" \
+        return (
+            self._explore_figure(s["image"], s["layer"])
+            if s["mode"] == "explore"
             else self._compare_figure(s["image"], s["other"], s["layer"])
+        )
 
     def _explore_figure(self, name: str, layer: str) -> Figure:
         feats, gram = self.features[name][layer], self.gram(name, layer)
         pairs = self.top_pairs(layer, k=5, image=name)
         fig = plt.figure(figsize=(11, 7.4))
         grid = fig.add_gridspec(3, 6, height_ratios=[1.5, 1, 1])
-        _show_one(fig.add_subplot(grid[0, 0:2]), self.images[name], f"{name}, {self.images[name].shape[-2]}×{self.images[name].shape[-1]} px")
+        _show_one(
+            fig.add_subplot(grid[0, 0:2]),
+            self.images[name],
+            f"{name}, {self.images[name].shape[-2]}×{self.images[name].shape[-1]} px",
+        )
         ax = fig.add_subplot(grid[0, 2:4])
         off = gram[~torch.eye(len(gram), dtype=torch.bool)]
-        _gram_heatmap(ax, gram, f"Gram at {layer} ({len(gram)}×{len(gram)}), G = F Fᵀ / (C H W)",
-                      vmax=float(off.quantile(0.99)) if off.numel() else None)
+        _gram_heatmap(
+            ax,
+            gram,
+            f"Gram at {layer} ({len(gram)}×{len(gram)}), G = F Fᵀ / (C H W)",
+            vmax=float(off.quantile(0.99)) if off.numel() else None,
+        )
         for i, j, _ in pairs[: self.N_PAIRS]:
             ax.plot([j, i], [i, j], "o", mfc="none", mec="red", ms=6)
         ax = fig.add_subplot(grid[0, 4:6])
         texture = self.textures.get((name, layer))
         if texture is None:
-            ax.text(0.5, 0.5, f"texture from the Gram at {layer}:\npress 'synthesise texture'\n"
-                    f"({self.synth_steps} L-BFGS iterations, {self.synth_size} px)", ha="center", va="center",
-                    fontsize=9, transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                f"texture from the Gram at {layer}:\npress 'synthesise texture'\n"
+                f"({self.synth_steps} L-BFGS iterations, {self.synth_size} px)",
+                ha="center",
+                va="center",
+                fontsize=9,
+                transform=ax.transAxes,
+            )
             ax.set_axis_off()
         else:
             _show_one(ax, texture, f"texture matching the Gram at {layer}")
@@ -496,8 +590,11 @@ class GramExplorer(_LiveOrStatic):
                 ax.set_title(f"pair {n + 1}: channel {c}" + (f"  (r = {r:.3f})" if k == 0 else ""), fontsize=7)
                 ax.set_axis_off()
         listing = "; ".join(f"{i}↔{j}: {r:.3f}" for i, j, r in pairs)
-        fig.suptitle(f"{name} at {layer}: most active channels (middle), most correlated pairs (bottom; "
-                     f"r = G_ij / √(G_ii G_jj))\ntop pairs {listing}", fontsize=9)
+        fig.suptitle(
+            f"{name} at {layer}: most active channels (middle), most correlated pairs (bottom; "
+            f"r = G_ij / √(G_ii G_jj))\ntop pairs {listing}",
+            fontsize=9,
+        )
         fig.subplots_adjust(left=0.04, right=0.97, bottom=0.02, top=0.9, wspace=0.35, hspace=0.3)  # tight_layout: slow
         return fig
 
@@ -508,8 +605,11 @@ class GramExplorer(_LiveOrStatic):
         _show_one(axes[0, 0], self.images[a], a)
         _show_one(axes[0, 1], self.images[b], b)
         ax = axes[0, 2]
-        ax.bar(range(len(per_layer)), list(per_layer.values()),
-               color=["tab:red" if name == layer else "tab:gray" for name in per_layer])
+        ax.bar(
+            range(len(per_layer)),
+            list(per_layer.values()),
+            color=["tab:red" if name == layer else "tab:gray" for name in per_layer],
+        )
         ax.set_xticks(range(len(per_layer)), list(per_layer), fontsize=7)
         ax.set_title(f"style distance per layer; sum {sum(per_layer.values()):.4g}", fontsize=8)
         vmax = float(torch.cat([ga.flatten(), gb.flatten()]).quantile(0.99))
@@ -518,8 +618,11 @@ class GramExplorer(_LiveOrStatic):
         diff = ga - gb
         lim = float(diff.abs().flatten().quantile(0.99)) or 1.0
         _gram_heatmap(axes[1, 2], diff, f"G({a}) − G({b})", cmap="RdBu_r", vmin=-lim, vmax=lim)
-        fig.suptitle(f"{a} vs {b} at {layer}: style distance ||G_a − G_b||²_F = {per_layer[layer]:.4g} "
-                     f"(over all layers {sum(per_layer.values()):.4g})", fontsize=10)
+        fig.suptitle(
+            f"{a} vs {b} at {layer}: style distance ||G_a − G_b||²_F = {per_layer[layer]:.4g} "
+            f"(over all layers {sum(per_layer.values()):.4g})",
+            fontsize=10,
+        )
         fig.subplots_adjust(left=0.05, right=0.94, bottom=0.07, top=0.9, wspace=0.35, hspace=0.3)
         return fig
 
@@ -561,15 +664,19 @@ class StyleWeightsExplorer(_LiveOrStatic):
             raise ValueError("results is empty: give {(content_weight, style_weight): image (1, C, H, W)}")
         for key in results:
             if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(v, (int, float)) for v in key)):
-                raise ValueError(f"results must be keyed by (content_weight, style_weight) pairs of numbers, got {key!r}")
+                raise ValueError(
+                    f"results must be keyed by (content_weight, style_weight) pairs of numbers, got {key!r}"
+                )
         self.content_weights = sorted({float(c) for c, _ in results})
         self.style_weights = sorted({float(s) for _, s in results})
         found = {(float(c), float(s)) for c, s in results}
         missing = [pair for pair in product(self.content_weights, self.style_weights) if pair not in found]
         if missing:
-            raise ValueError(f"results is not a full grid over content weights {self.content_weights} x style weights "
-                             f"{self.style_weights}: missing {missing[:6]}{' ...' if len(missing) > 6 else ''}; "
-                             "compute one result for every pair")
+            raise ValueError(
+                f"results is not a full grid over content weights {self.content_weights} x style weights "
+                f"{self.style_weights}: missing {missing[:6]}{' ...' if len(missing) > 6 else ''}; "
+                "compute one result for every pair"
+            )
         for name, x in (("content", content), ("style", style)):
             validate.images(x, name)
             if x.shape[0] != 1:
@@ -580,16 +687,23 @@ class StyleWeightsExplorer(_LiveOrStatic):
             if x.shape[0] != 1:
                 raise ValueError(f"results[{key}] must be one image (1, C, H, W), got {tuple(x.shape)}")
             if shape is not None and x.shape != shape:
-                raise ValueError(f"every result must have the same shape: results[{key}] is {tuple(x.shape)}, "
-                                 f"others are {tuple(shape)}")
+                raise ValueError(
+                    f"every result must have the same shape: results[{key}] is {tuple(x.shape)}, "
+                    f"others are {tuple(shape)}"
+                )
             shape = x.shape
         self.results = {(float(c), float(s)): x.detach() for (c, s), x in results.items()}
         self.content, self.style = content.detach(), style.detach()
 
         def slider(values: list[float], description: str) -> w.SelectionSlider:
-            return w.SelectionSlider(options=[(f"{v:g}", v) for v in values], value=values[len(values) // 2],
-                                     description=description, continuous_update=False,
-                                     style={"description_width": "initial"}, layout=w.Layout(width="420px"))
+            return w.SelectionSlider(
+                options=[(f"{v:g}", v) for v in values],
+                value=values[len(values) // 2],
+                description=description,
+                continuous_update=False,
+                style={"description_width": "initial"},
+                layout=w.Layout(width="420px"),
+            )
 
         self.content_weight = slider(self.content_weights, "content weight α")
         self.style_weight = slider(self.style_weights, "style weight β")
@@ -600,8 +714,10 @@ class StyleWeightsExplorer(_LiveOrStatic):
         self.redraw()
 
     def __repr__(self) -> str:
-        return (f"StyleWeightsExplorer({len(self.content_weights)}x{len(self.style_weights)} grid; showing "
-                f"content weight {self.content_weight.value:g}, style weight {self.style_weight.value:g})")
+        return (
+            f"StyleWeightsExplorer({len(self.content_weights)}x{len(self.style_weights)} grid; showing "
+            f"content weight {self.content_weight.value:g}, style weight {self.style_weight.value:g})"
+        )
 
     def current(self) -> Tensor:
         """The chosen result (1, C, H, W)."""
