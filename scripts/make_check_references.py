@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """(Re)write the stored reference values of the exercise checks that keep them in a file.
 
-    python scripts/make_check_references.py          # writes utils/reference/perceptual.json
+    python scripts/make_check_references.py          # writes utils/course/checks/reference/perceptual.json
     python scripts/make_check_references.py --check  # exit 1 if the stored file differs from what utils computes now
 
 The inputs are drawn once from a fixed seed and stored with the outputs (see
-utils.course.checks.perceptual_reference_values), so the checks never depend on a machine's random numbers.
+utils.course.checks.perceptual_reference.perceptual_reference_values), so the checks never depend on a
+machine's random numbers.
 """
 
 from __future__ import annotations

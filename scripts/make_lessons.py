@@ -21,7 +21,10 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
-BLANK = '{indent}# YOUR CODE HERE\n{indent}raise NotImplementedError("Exercise: fill in this block (see the instructions above)")'
+BLANK = (
+    "{indent}# YOUR CODE HERE\n"
+    '{indent}raise NotImplementedError("Exercise: fill in this block (see the instructions above)")'
+)
 
 
 def blank_out(source: str) -> str:

@@ -27,6 +27,12 @@ together with the lambda = 10 and lambda = 0 rows above (the same training, alre
 
     python scripts/train_cyclegan.py --stage lambda --lam 3 --seed 0   # and --lam 0.3, 1, 30; --seed 1
     python scripts/train_cyclegan.py --stage lambda-table
+
+Per-stage logs (and the checkpoints of seeds that are not shipped) go to a work folder: a fresh temporary one per
+run unless ``--work DIR`` names one. Stages run as separate processes share their logs through ``--work DIR`` (give
+the same DIR to every stage of one run); a stage only gathers the logs that stages of its run listed in
+DIR/written.txt, never stray files of older runs. Another seed's scores are added to "other_seeds" (the shipped
+recipe) or "other_runs" (another number of steps) without replacing another run's record.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,7 +53,6 @@ from utils.course import checkpoints
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "notebooks" / "checkpoints"
 OUT = ROOT / "notebooks" / "data" / "cyclegan_results.json"
-WORK = Path("/tmp/cyclegan_runs")  # per-stage logs, gathered by the score stage
 
 # The recipe (notebook 07 trains the default model, "cycle", with the same numbers in learner mode).
 SIZE = 16
@@ -81,7 +87,63 @@ def networks() -> cyclegan.CycleGAN:
     )
 
 
-def classifiers_stage(threads: int) -> None:
+# --------------------------------------------------------------------------- this run's work folder
+MANIFEST = "written.txt"  # the logs written by this run's stages, one path (relative to the work folder) a line
+
+
+def work_folder(work: Path | None) -> Path:
+    """The work folder of this run: ``work`` if given, else a fresh temporary folder (never an older run's)."""
+    if work is None:
+        return Path(tempfile.mkdtemp(prefix="train_cyclegan-"))
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def written(work: Path) -> list[str]:
+    """The logs this run's stages wrote into ``work`` (relative paths, in writing order)."""
+    manifest = work / MANIFEST
+    return list(dict.fromkeys(line for line in manifest.read_text().splitlines() if line)) if manifest.exists() else []
+
+
+def write_log(work: Path, rel: str, log: dict) -> None:
+    """Write a JSON log into this run's work folder and list it in the manifest, so that later stages gather it."""
+    path = work / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(log, indent=1))
+    if rel not in written(work):
+        with open(work / MANIFEST, "a") as f:
+            f.write(rel + "\n")
+
+
+def read_log(work: Path, rel: str) -> dict:
+    """A JSON log written by a stage of this run (listed in the manifest); anything else is refused."""
+    if rel not in written(work):
+        raise SystemExit(
+            f"no {rel} written by this run in {work}: run the stage that writes it first, giving every stage the "
+            f"same --work {work}"
+        )
+    return json.loads((work / rel).read_text())
+
+
+def add_seed_record(out: dict, seed: int, steps: int, command: str, scores: dict) -> str:
+    """Add another seed's scores to the results ``out`` without replacing another run's record; return its key.
+
+    Records are keyed by (config, seed): the shipped recipe's seeds go to "other_seeds" under str(seed) (what the
+    notebooks average over), other step counts to "other_runs" under "seed<S>_steps<N>". A rerun of the same run
+    replaces its own record; a record under that key from a different configuration is refused.
+    """
+    shipped_steps = max(out["steps"].values())
+    config = {"steps": steps}
+    table, key = ("other_seeds", str(seed)) if steps == shipped_steps else ("other_runs", f"seed{seed}_steps{steps}")
+    old = out.setdefault(table, {}).get(key)
+    old_config = None if old is None else old.get("config", {"steps": shipped_steps})  # older records: the recipe
+    if old_config is not None and old_config != config:
+        raise SystemExit(f"{table}[{key!r}] holds a run with {old_config}, not {config}: refusing to replace it")
+    out[table][key] = {"command": command, "seed": seed, "config": config, "scores": scores}
+    return f"{table}[{key!r}]"
+
+
+def classifiers_stage(work: Path, threads: int) -> None:
     """Train and freeze one digit classifier per domain, on labelled images kept apart from the CycleGANs'."""
     sets = domains()
     log = {"machine": utils.settings.machine()}
@@ -97,8 +159,7 @@ def classifiers_stage(threads: int) -> None:
         acc = metrics.classifier_accuracy(net, *test_set.tensors)
         log[name] = {"held_out_accuracy": acc, "train_seconds": time.perf_counter() - start}
         print(f"{name} classifier: held-out accuracy {acc:.4f}")
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "classifiers.json").write_text(json.dumps(log, indent=1))
+    write_log(work, "classifiers.json", log)
 
 
 def train_row(lam: float, seed: int, steps: int, threads: int, desc: str, folder: Path, name: str) -> dict:
@@ -135,12 +196,11 @@ def train_row(lam: float, seed: int, steps: int, threads: int, desc: str, folder
     }
 
 
-def train_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
-    """Train one row with the shared recipe; seed SEED is shipped (float16), other seeds stay in WORK."""
-    folder = CKPT if seed == SEED else WORK / f"seed{seed}"
+def train_stage(work: Path, name: str, steps: int, threads: int, seed: int = SEED) -> None:
+    """Train one row with the shared recipe; seed SEED is shipped (float16), other seeds stay in the work folder."""
+    folder = CKPT if seed == SEED else work / f"seed{seed}"
     log = train_row(MODELS[name], seed, steps, threads, LABELS[name], folder, name)
-    (WORK / f"seed{seed}").mkdir(parents=True, exist_ok=True)
-    (WORK / f"seed{seed}" / f"{name}.json").write_text(json.dumps(log, indent=1))
+    write_log(work, f"seed{seed}/{name}.json", log)
 
 
 def load_classifiers() -> dict[str, torch.nn.Module]:
@@ -179,15 +239,15 @@ def load_generators(name: str, folder: Path) -> tuple[torch.nn.Module, torch.nn.
     )
 
 
-def score_stage(threads: int, command: str) -> None:
+def score_stage(work: Path, threads: int, command: str) -> None:
     """Score the shipped checkpoints on the held-out digits and write the JSON."""
     utils.seed_everything(SEED, threads=threads)
     sets, cls = domains(), load_classifiers()
-    cls_log = json.loads((WORK / "classifiers.json").read_text())
+    cls_log = read_log(work, "classifiers.json")
     rows, runs = {}, {}
     for name in MODELS:
         rows[name] = score(*load_generators(name, CKPT), sets, cls)
-        runs[name] = json.loads((WORK / f"seed{SEED}" / f"{name}.json").read_text())
+        runs[name] = read_log(work, f"seed{SEED}/{name}.json")
         print(f"{LABELS[name]:24s} {rows[name]} | {runs[name]['train_seconds']:.0f} s of training")
     rows["real"] = {
         "diversity_a": metrics.diversity(sets["test_a"].tensors[0]),
@@ -212,34 +272,37 @@ def score_stage(threads: int, command: str) -> None:
         "steps": {n: runs[n]["steps"] for n in MODELS},
         "history": {n: runs[n]["history"] for n in MODELS},
     }
-    if OUT.exists():  # keep the other seeds already measured
-        out["other_seeds"] = json.loads(OUT.read_text()).get("other_seeds", {})
+    if OUT.exists():  # keep the other seeds and runs already measured (they are other runs' records)
+        old = json.loads(OUT.read_text())
+        out.update({k: old[k] for k in ("other_seeds", "other_runs") if k in old})
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {OUT}")
 
 
-def seed_stage(seed: int, steps: int, threads: int, command: str) -> None:
-    """Both rows again with another seed (same data, recipe and frozen classifiers); scores go to "other_seeds"."""
+def seed_stage(work: Path, seed: int, steps: int, threads: int, command: str) -> None:
+    """Both rows again with another seed (same data, recipe and frozen classifiers); see :func:`add_seed_record`."""
+    if seed == SEED:
+        raise SystemExit(f"seed {SEED} is the shipped run: use --stage all (or its stages) to remeasure it")
     for name in MODELS:
-        train_stage(name, steps, threads, seed)
+        train_stage(work, name, steps, threads, seed)
     utils.seed_everything(SEED, threads=threads)
     sets, cls = domains(), load_classifiers()
     rows = {}
     for name in MODELS:
-        rows[name] = score(*load_generators(name, WORK / f"seed{seed}"), sets, cls)
-        rows[name]["train_seconds"] = json.loads((WORK / f"seed{seed}" / f"{name}.json").read_text())["train_seconds"]
+        rows[name] = score(*load_generators(name, work / f"seed{seed}"), sets, cls)
+        rows[name]["train_seconds"] = read_log(work, f"seed{seed}/{name}.json")["train_seconds"]
         print(f"seed {seed} {LABELS[name]:24s} {rows[name]}")
     out = json.loads(OUT.read_text())
-    out.setdefault("other_seeds", {})[str(seed)] = {"command": command, "scores": rows}
+    where = add_seed_record(out, seed, steps, command, rows)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"added seed {seed} to {OUT}")
+    print(f"added seed {seed} to {OUT} as {where}")
 
 
-def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) -> None:
+def lambda_stage(work: Path, lam: float, seed: int, steps: int, threads: int, command: str) -> None:
     """Train the recipe with cycle weight ``lam`` (identity 0.5 lam, as always), score the saved float16 generators
-    as the shipped ones are scored, and keep the row in WORK."""
-    folder = WORK / "lambda" / f"lambda{lam:g}_seed{seed}_steps{steps}"
+    as the shipped ones are scored, and keep the row in the work folder."""
+    folder = work / "lambda" / f"lambda{lam:g}_seed{seed}_steps{steps}"
     log = train_row(lam, seed, steps, threads, f"lambda {lam:g}", folder, "run")
     utils.seed_everything(SEED, threads=threads)
     nets = networks()
@@ -257,23 +320,28 @@ def lambda_stage(lam: float, seed: int, steps: int, threads: int, command: str) 
         "command": command,
     }
     print({k: v for k, v in row.items() if k.startswith(("keep", "train"))})
-    (folder.parent / f"{folder.name}.json").write_text(json.dumps(row, indent=1))
+    write_log(work, f"lambda/{folder.name}.json", row)
 
 
-def lambda_table_stage() -> None:
-    """Gather the lambda rows from WORK and the shipped rows (lambda 10 and 0, every seed of cyclegan_results.json)
-    into notebooks/data/cyclegan_lambda.json, sorted by lambda and seed."""
+def lambda_table_stage(work: Path) -> None:
+    """Gather the lambda rows this run wrote and the shipped rows (lambda 10 and 0, every seed and run of
+    cyclegan_results.json) into notebooks/data/cyclegan_lambda.json, sorted by lambda, seed and steps."""
     rows = {
         (r["lambda"], r["seed"], r["steps"]): r
-        for r in (json.loads(p.read_text()) for p in (WORK / "lambda").glob("*.json"))
+        for r in (read_log(work, rel) for rel in written(work) if rel.startswith("lambda/"))
     }
     if not rows:
-        raise SystemExit(f"no lambda rows in {WORK / 'lambda'}: run --stage lambda --lam X first")
+        raise SystemExit(f"no lambda rows written by this run in {work}: run --stage lambda --lam X --work {work}")
     shipped = json.loads(OUT.read_text())
-    seeds = {str(SEED): {"command": shipped["command"], "scores": shipped["scores"]}, **shipped.get("other_seeds", {})}
-    for seed, entry in seeds.items():
+    seeds = [  # (seed, record); records written before they carried their seed are keyed by it in "other_seeds"
+        (SEED, {"command": shipped["command"], "scores": shipped["scores"], "steps": shipped["steps"]}),
+        *((int(v.get("seed", k)), v) for k, v in shipped.get("other_seeds", {}).items()),
+        *((int(v["seed"]), v) for v in shipped.get("other_runs", {}).values()),
+    ]
+    for seed, entry in seeds:
         for name, lam in MODELS.items():
-            key = (lam, int(seed), shipped["steps"][name])
+            steps = entry.get("config", {}).get("steps") or entry.get("steps", shipped["steps"])[name]
+            key = (lam, int(seed), steps)
             rows.setdefault(
                 key,
                 {
@@ -311,21 +379,30 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=STEPS, help="training steps (the same for both rows)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1: comparable times on a shared machine)")
     parser.add_argument("--command", default=None, help="the command line(s) to record in the JSON (score stage)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="this run's folder for per-stage logs; give the same DIR to every stage of a staged run "
+        "(default: a fresh temporary folder)",
+    )
     args = parser.parse_args()
     command = args.command or ("python " + " ".join(sys.argv))
+    work = work_folder(args.work)
+    print(f"work folder: {work}" + ("" if args.work else f" (pass --work {work} to this run's later stages)"))
     if args.stage in ("all", "classifiers"):
-        classifiers_stage(args.threads)
+        classifiers_stage(work, args.threads)
     for name in MODELS:
         if args.stage in ("all", name):
-            train_stage(name, args.steps, args.threads)
+            train_stage(work, name, args.steps, args.threads)
     if args.stage in ("all", "score"):
-        score_stage(args.threads, command)
+        score_stage(work, args.threads, command)
     if args.stage == "seed":
-        seed_stage(1 if args.seed is None else args.seed, args.steps, args.threads, command)
+        seed_stage(work, 1 if args.seed is None else args.seed, args.steps, args.threads, command)
     if args.stage == "lambda":
-        lambda_stage(args.lam, SEED if args.seed is None else args.seed, args.steps, args.threads, command)
+        lambda_stage(work, args.lam, SEED if args.seed is None else args.seed, args.steps, args.threads, command)
     if args.stage == "lambda-table":
-        lambda_table_stage()
+        lambda_table_stage(work)
     return 0
 
 

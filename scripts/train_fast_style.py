@@ -77,7 +77,7 @@ def main() -> None:
     if not args.dry_run:
         path = checkpoints.save_checkpoint(net, NAME, CKPT)
         net = checkpoints.load_checkpoint(faststyle.TransformNet(WIDTH, BLOCKS), NAME, CKPT)
-    out = faststyle.stylize(net, test)
+    out = faststyle.stylise(net, test)
     with torch.no_grad():
         grams = perceptual.style_targets(loss_net, style)
         terms = perceptual.perceptual_objective(
@@ -108,7 +108,7 @@ def main() -> None:
             "tv_weight": TV_WEIGHT,
             "content_layer": faststyle.CONTENT_LAYER,
             "style_layers": list(faststyle.STYLE_LAYERS),
-            "gram_normalize": "chw",
+            "gram_normalise": "chw",
             "style": f"painterly({faststyle.STYLE_PHOTO}, {STYLE_SIZE} px)",
             "train_photos": list(faststyle.TRAIN_PHOTOS),
             "test_photos": list(faststyle.TEST_PHOTOS),
@@ -120,11 +120,11 @@ def main() -> None:
         "training_cpu_seconds": round(cpu_seconds, 1),  # below the wall time when other jobs share the cores
         "seconds_per_step": round(seconds / args.steps, 3),
         "machine": utils.settings.machine(),
-        "final_train_losses": {k: round(getattr(history, k)[-1], 5) for k in ("content", "style", "tv", "total")},
+        "final_train_losses": {k: round(history[k][-1], 5) for k in ("content", "style", "tv", "total")},
         "test_losses_256px": test_losses,
         "history": {
             "step": history.step,
-            **{k: [round(v, 5) for v in getattr(history, k)] for k in ("content", "style", "tv", "total")},
+            **{k: [round(v, 5) for v in history[k]] for k in ("content", "style", "tv", "total")},
         },
     }
     if args.dry_run:

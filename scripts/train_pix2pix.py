@@ -20,6 +20,12 @@ notebooks/checkpoints/SHA256SUMS and notebooks/data/pix2pix_ablation.json:
     python scripts/train_pix2pix.py --stage l1_cgan           #  processes; the segmenter is trained and frozen first)
     python scripts/train_pix2pix.py --stage score
     python scripts/train_pix2pix.py --stage seed --seed 1  # the four rows again with another seed, scores only
+
+Per-stage logs (and the checkpoints of seeds that are not shipped) go to a work folder: a fresh temporary one per
+run unless ``--work DIR`` names one. Stages run as separate processes share their logs through ``--work DIR`` (give
+the same DIR to every stage of one run); a stage only gathers the logs that stages of its run listed in
+DIR/written.txt, never stray files of older runs. Another seed's scores are added to "other_seeds" (the shipped
+recipe) or "other_runs" (another number of steps) without replacing another run's record.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import hashlib
 import json
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +49,6 @@ from utils.data import facades
 ROOT = Path(__file__).resolve().parents[1]
 CKPT = ROOT / "notebooks" / "checkpoints"
 OUT = ROOT / "notebooks" / "data" / "pix2pix_ablation.json"
-WORK = Path("/tmp/pix2pix_runs")  # per-stage logs, gathered by the score stage
 
 # The recipe (notebook 05 trains the default model, l1_cgan, with the same numbers in learner mode).
 SIZE, WIDTH, D_LAYERS, BATCH, STEPS, LR, LAMBDA, SEED = 64, 16, 2, 4, 3000, 2e-4, 100.0, 0
@@ -56,6 +62,62 @@ MODELS = {
     "l1_gan": {"use_gan": True, "use_l1": True, "conditional": False},
 }
 LABELS = {"l1": "L1", "cgan": "cGAN", "l1_cgan": "L1+cGAN", "l1_gan": "L1+GAN"}
+
+
+# --------------------------------------------------------------------------- this run's work folder
+MANIFEST = "written.txt"  # the logs written by this run's stages, one path (relative to the work folder) a line
+
+
+def work_folder(work: Path | None) -> Path:
+    """The work folder of this run: ``work`` if given, else a fresh temporary folder (never an older run's)."""
+    if work is None:
+        return Path(tempfile.mkdtemp(prefix="train_pix2pix-"))
+    work.mkdir(parents=True, exist_ok=True)
+    return work
+
+
+def written(work: Path) -> list[str]:
+    """The logs this run's stages wrote into ``work`` (relative paths, in writing order)."""
+    manifest = work / MANIFEST
+    return list(dict.fromkeys(line for line in manifest.read_text().splitlines() if line)) if manifest.exists() else []
+
+
+def write_log(work: Path, rel: str, log: dict) -> None:
+    """Write a JSON log into this run's work folder and list it in the manifest, so that later stages gather it."""
+    path = work / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(log, indent=1))
+    if rel not in written(work):
+        with open(work / MANIFEST, "a") as f:
+            f.write(rel + "\n")
+
+
+def read_log(work: Path, rel: str) -> dict:
+    """A JSON log written by a stage of this run (listed in the manifest); anything else is refused."""
+    if rel not in written(work):
+        raise SystemExit(
+            f"no {rel} written by this run in {work}: run the stage that writes it first, giving every stage the "
+            f"same --work {work}"
+        )
+    return json.loads((work / rel).read_text())
+
+
+def add_seed_record(out: dict, seed: int, steps: int, command: str, scores: dict) -> str:
+    """Add another seed's scores to the results ``out`` without replacing another run's record; return its key.
+
+    Records are keyed by (config, seed): the shipped recipe's seeds go to "other_seeds" under str(seed) (what the
+    notebooks average over), other step counts to "other_runs" under "seed<S>_steps<N>". A rerun of the same run
+    replaces its own record; a record under that key from a different configuration is refused.
+    """
+    shipped_steps = max(out["steps"].values())
+    config = {"steps": steps}
+    table, key = ("other_seeds", str(seed)) if steps == shipped_steps else ("other_runs", f"seed{seed}_steps{steps}")
+    old = out.setdefault(table, {}).get(key)
+    old_config = None if old is None else old.get("config", {"steps": shipped_steps})  # older records: the recipe
+    if old_config is not None and old_config != config:
+        raise SystemExit(f"{table}[{key!r}] holds a run with {old_config}, not {config}: refusing to replace it")
+    out[table][key] = {"command": command, "seed": seed, "config": config, "scores": scores}
+    return f"{table}[{key!r}]"
 
 
 def save_half(module: torch.nn.Module, path: Path) -> None:
@@ -73,7 +135,7 @@ def machine(threads: int) -> str:
     return f"CPU ({platform.processor() or platform.machine()}), {threads} thread(s), torch {torch.__version__}"
 
 
-def train_segmenter_stage(threads: int) -> None:
+def train_segmenter_stage(work: Path, threads: int) -> None:
     """Train the scorer on real photos -> labels, freeze it (save), and log its accuracy on held-out real photos."""
     _, photos, labels = facades.facades_pairs(N_SEG, SIZE, seed=SEG_SEED).tensors
     utils.seed_everything(SEED, threads=threads)
@@ -97,8 +159,7 @@ def train_segmenter_stage(threads: int) -> None:
         "real_scores": real,
         "machine": machine(threads),
     }
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "segmenter.json").write_text(json.dumps(log, indent=1))
+    write_log(work, "segmenter.json", log)
 
 
 def generator(name: str) -> tuple[torch.nn.Module, torch.nn.Module | None]:
@@ -109,8 +170,8 @@ def generator(name: str) -> tuple[torch.nn.Module, torch.nn.Module | None]:
     return G, D
 
 
-def train_generator_stage(name: str, steps: int, threads: int, seed: int = SEED) -> None:
-    """Train one ablation row with the shared recipe and save G (float16); other seeds go to WORK, not shipped."""
+def train_generator_stage(work: Path, name: str, steps: int, threads: int, seed: int = SEED) -> None:
+    """Train one ablation row with the shared recipe and save G (float16); other seeds go to the work folder."""
     train_set = facades.facades_pairs(N_TRAIN, SIZE, seed=TRAIN_SEED)
     utils.seed_everything(seed, threads=threads)
     G, D = generator(name)
@@ -129,7 +190,7 @@ def train_generator_stage(name: str, steps: int, threads: int, seed: int = SEED)
         **MODELS[name],
     )
     cpu = time.process_time() - cpu
-    save_half(G, CKPT / f"pix2pix_{name}.pt" if seed == SEED else WORK / f"seed{seed}" / f"pix2pix_{name}.pt")
+    save_half(G, CKPT / f"pix2pix_{name}.pt" if seed == SEED else work / f"seed{seed}" / f"pix2pix_{name}.pt")
     log = {
         "train_seconds": history.seconds,
         "train_cpu_seconds": cpu,
@@ -137,32 +198,33 @@ def train_generator_stage(name: str, steps: int, threads: int, seed: int = SEED)
         "machine": machine(threads),
         "history": {"step": history.step, "d_loss": history.d_loss, "g_gan": history.g_gan, "l1": history.l1},
     }
-    (WORK / f"seed{seed}").mkdir(parents=True, exist_ok=True)
-    (WORK / (f"{name}.json" if seed == SEED else f"seed{seed}/{name}.json")).write_text(json.dumps(log, indent=1))
+    write_log(work, f"{name}.json" if seed == SEED else f"seed{seed}/{name}.json", log)
 
 
-def seed_stage(seed: int, steps: int, threads: int, command: str) -> None:
+def seed_stage(work: Path, seed: int, steps: int, threads: int, command: str) -> None:
     """Train the four rows again with another seed (same data, recipe and frozen segmenter) and add their scores
-    to the JSON under "other_seeds": how much of the ordering is the seed? (Not shipped as checkpoints.)"""
+    to the JSON (see :func:`add_seed_record`): how much of the ordering is the seed? (Not shipped as checkpoints.)"""
+    if seed == SEED:
+        raise SystemExit(f"seed {SEED} is the shipped run: use --stage all (or its stages) to remeasure it")
     for name in MODELS:
-        train_generator_stage(name, steps, threads, seed)
+        train_generator_stage(work, name, steps, threads, seed)
     utils.seed_everything(SEED, threads=threads)
     labels_img, photos, ids = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
     seg = load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
     rows = {}
     for name in MODELS:
-        G = load_half(generator(name)[0], WORK / f"seed{seed}" / f"pix2pix_{name}.pt")
+        G = load_half(generator(name)[0], work / f"seed{seed}" / f"pix2pix_{name}.pt")
         fake = evaluate(G, labels_img, photos)
         rows[name] = {
             **fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
             "l1_error": float((fake - photos).abs().mean()),
-            "train_seconds": json.loads((WORK / f"seed{seed}/{name}.json").read_text())["train_seconds"],
+            "train_seconds": read_log(work, f"seed{seed}/{name}.json")["train_seconds"],
         }
         print(f"seed {seed} {LABELS[name]:8s} {rows[name]}")
     out = json.loads(OUT.read_text())
-    out.setdefault("other_seeds", {})[str(seed)] = {"command": command, "scores": rows}
+    where = add_seed_record(out, seed, steps, command, rows)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"added seed {seed} to {OUT}")
+    print(f"added seed {seed} to {OUT} as {where}")
 
 
 @torch.no_grad()
@@ -172,12 +234,12 @@ def evaluate(G: torch.nn.Module, labels_img: torch.Tensor, photos: torch.Tensor,
     return pix2pix.translate(G, labels_img)
 
 
-def score_stage(threads: int, command: str) -> None:
+def score_stage(work: Path, threads: int, command: str) -> None:
     """Load every shipped checkpoint back (SHA-256 checked), score it on held-out facades and write the JSON."""
     utils.seed_everything(SEED, threads=threads)
     labels_img, photos, ids = facades.facades_pairs(N_TEST, SIZE, seed=TEST_SEED).tensors
     seg = load_half(fcn_score.segmenter(facades.N_CLASSES, SEG_WIDTH), CKPT / "segmenter.pt")
-    seg_log = json.loads((WORK / "segmenter.json").read_text())
+    seg_log = read_log(work, "segmenter.json")
     rows = {"ground_truth": {**fcn_score.score_photos(seg, photos, ids, facades.N_CLASSES), "l1_error": 0.0}}
     runs = {}
     for name in MODELS:
@@ -187,7 +249,7 @@ def score_stage(threads: int, command: str) -> None:
             **fcn_score.score_photos(seg, fake, ids, facades.N_CLASSES),
             "l1_error": float((fake - photos).abs().mean()),
         }
-        runs[name] = json.loads((WORK / f"{name}.json").read_text())
+        runs[name] = read_log(work, f"{name}.json")
         print(f"{LABELS[name]:8s} {rows[name]} | {runs[name]['train_seconds']:.0f} s of training")
     files = ["segmenter.pt"] + [f"pix2pix_{name}.pt" for name in MODELS]
     sums = {f: hashlib.sha256((CKPT / f).read_bytes()).hexdigest() for f in files}  # all verified by load_half
@@ -212,6 +274,9 @@ def score_stage(threads: int, command: str) -> None:
         "sha256": sums,
         "bytes": {f: (CKPT / f).stat().st_size for f in files},
     }
+    if OUT.exists():  # keep the other seeds and runs already measured (they are other runs' records)
+        old = json.loads(OUT.read_text())
+        out.update({k: old[k] for k in ("other_seeds", "other_runs") if k in old})
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {OUT}")
@@ -224,17 +289,26 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=STEPS, help="generator steps (the same for every row)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1: comparable times on a shared machine)")
     parser.add_argument("--command", default=None, help="the command line(s) to record in the JSON (score stage)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="this run's folder for per-stage logs; give the same DIR to every stage of a staged run "
+        "(default: a fresh temporary folder)",
+    )
     args = parser.parse_args()
     command = args.command or ("python " + " ".join(sys.argv))
+    work = work_folder(args.work)
+    print(f"work folder: {work}" + ("" if args.work else f" (pass --work {work} to this run's later stages)"))
     if args.stage in ("all", "segmenter"):
-        train_segmenter_stage(args.threads)
+        train_segmenter_stage(work, args.threads)
     for name in MODELS:
         if args.stage in ("all", name):
-            train_generator_stage(name, args.steps, args.threads)
+            train_generator_stage(work, name, args.steps, args.threads)
     if args.stage in ("all", "score"):
-        score_stage(args.threads, command)
+        score_stage(work, args.threads, command)
     if args.stage == "seed":
-        seed_stage(args.seed, args.steps, args.threads, command)
+        seed_stage(work, args.seed, args.steps, args.threads, command)
     return 0
 
 

@@ -81,8 +81,8 @@ def test_bundled_images(name):
     assert small.shape[1:] == (32, 32)
 
 
-def test_bundled_image_gray_and_errors():
-    assert data.bundled_image("astronaut", size=16, gray=True).shape == (1, 16, 16)
+def test_bundled_image_grey_and_errors():
+    assert data.bundled_image("astronaut", size=16, grey=True).shape == (1, 16, 16)
     assert data.bundled_image("coffee", size=(20, 30)).shape == (3, 20, 30)
     with pytest.raises(ValueError, match="unknown bundled image"):
         data.bundled_image("lena")

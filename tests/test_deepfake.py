@@ -66,6 +66,7 @@ def test_train_detector_learns_an_easy_difference_and_scores_it():
         det, real, lambda n: torch.full((n, 1, 32, 32), -0.9), steps=30, batch_size=16, lr=2e-3, log_every=10
     )
     assert history.step == [10, 20, 30] and history.loss[-1] < 0.3 and not det.training
+    assert list(history) == ["step", "loss"] and history.seconds > 0
     gen = torch.Generator().manual_seed(1)
     fake = deidentify.augment_faces(torch.full((8, 1, 32, 32), -0.9), gen)
     acc = deepfake.detection_accuracy(det, deidentify.augment_faces(data.face_images(32, "test"), gen), fake)

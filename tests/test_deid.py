@@ -47,6 +47,7 @@ def test_train_recogniser_learns_a_few_people():
     net = deidentify.FaceRecogniser(n_people=6, dim=16, width=8)
     history = deidentify.train_recogniser(net, faces, steps=60, batch_size=32, log_every=20)
     assert history.step == [20, 40, 60] and history.accuracy[-1] > 0.8 and not net.training
+    assert list(history) == ["step", "loss", "accuracy"] and history.loss[-1] < history.loss[0]
     assert deidentify.photo_match_rate(net, faces, torch.arange(6), faces) > 0.8
     with pytest.raises(ValueError, match="knows 6 people"):
         deidentify.train_recogniser(net, data.face_images(16)[:4], steps=1)

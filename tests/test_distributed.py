@@ -84,13 +84,13 @@ def test_two_processes_keep_identical_replicas(pix2pix_runs):
     r0, r1 = weights(tmp / "straight" / "replica0.pt"), weights(tmp / "straight" / "replica1.pt")
     assert identical(r0, r1)
     # the comparison can fail: the weights after 2 steps are not those after 4
-    saved = torch.load(tmp / "at_step_2.pt", weights_only=False)["nets"]
+    saved = torch.load(tmp / "at_step_2.pt", weights_only=True)["nets"]
     assert not identical(r0, {k: {n: t.cpu() for n, t in v.items()} for k, v in saved.items()})
 
 
 def test_resume_continues_from_the_saved_step_exactly(pix2pix_runs):
     tmp = pix2pix_runs["tmp"]
-    assert torch.load(tmp / "at_step_2.pt", weights_only=False)["step"] == 2
+    assert torch.load(tmp / "at_step_2.pt", weights_only=True)["step"] == 2
     assert "steps 3..4 of 4 (resumed)" in pix2pix_runs["second"]
     assert "step 1:" not in pix2pix_runs["second"] and "step 3:" in pix2pix_runs["second"]
     # the resumed run logs the losses the uninterrupted one logged, and ends with the same weights on both ranks
@@ -141,6 +141,30 @@ def test_resume_without_a_checkpoint_says_what_to_do(tmp_path):
         cwd=ROOT,
     )
     assert done.returncode != 0 and "no checkpoint at" in done.stderr and "without --resume" in done.stderr
+
+
+class _RunsCodeWhenUnpickled:
+    """A pickled object whose unpickling calls ``open(marker, "w")``: stands for any code an attacker could run."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return (open, (str(self.marker), "w"))
+
+
+def test_resume_file_with_an_arbitrary_pickled_object_is_refused(tmp_path):
+    proc = distributed.Process(0, 1, 0, torch.device("cpu"))
+    marker = tmp_path / "pwned"
+    good = {"step": 2, "nets": {"G": torch.nn.Linear(2, 2).state_dict()}, "args": {"seed": "0"}}
+    distributed.save(good, tmp_path / "good.pt", proc)
+    assert distributed.load(tmp_path / "good.pt", proc)["step"] == 2  # a checkpoint of ours still loads
+    torch.save({**good, "payload": _RunsCodeWhenUnpickled(marker)}, tmp_path / "evil.pt")
+    with pytest.raises(ValueError, match="refusing to load"):
+        distributed.load(tmp_path / "evil.pt", proc)
+    assert not marker.exists()  # the payload never ran
+    with pytest.raises(FileNotFoundError, match="no checkpoint at"):
+        distributed.load(tmp_path / "missing.pt", proc)
 
 
 def test_sharded_batches_deal_each_process_its_own_share():

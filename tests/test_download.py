@@ -1,4 +1,4 @@
-"""utils.data.download without the network: fixture archives in tmp_path, served by file:// and a loopback HTTP server."""
+"""utils.data.download (pooch underneath) without the network: fixture archives served by file:// and loopback HTTP."""
 
 from __future__ import annotations
 
@@ -245,30 +245,52 @@ def test_truncated_download_leaves_nothing(truncating_server, root):
     assert leftovers(root) == []  # no .part, no final file, no pin
 
 
-def test_keyboard_interrupt_mid_download_removes_the_part_file(tmp_path, root, monkeypatch):
-    source = make_tar(tmp_path / "toy.tar.gz", TOY_FILES)
+def test_keyboard_interrupt_mid_download_removes_the_part_file(served, root, monkeypatch):
+    import requests
+
+    folder, base = served
+    make_tar(folder / "toy.tar.gz", {**TOY_FILES, "toy/train/big.bin": bytes(range(256)) * 64})
     toy_dataset()
-    real_urlopen = download.urllib.request.urlopen
+    real_iter_content = requests.Response.iter_content
     seen_part = []
 
-    def interrupted_urlopen(url, timeout):
-        response = real_urlopen(url, timeout=timeout)
-        real_read = response.read
-
-        def read(n):
+    def interrupted_iter_content(self, chunk_size=1, decode_unicode=False):
+        for chunk in real_iter_content(self, chunk_size=10):
             if seen_part:  # second chunk: the learner presses Ctrl-C
                 raise KeyboardInterrupt
-            seen_part.append((root / "toy.tar.gz.part").exists())
-            return real_read(10)
+            seen_part.append(leftovers(root))  # pooch's temporary file, already open
+            yield chunk
 
-        response.read = read
-        return response
-
-    monkeypatch.setattr(download.urllib.request, "urlopen", interrupted_urlopen)
+    monkeypatch.setattr(requests.Response, "iter_content", interrupted_iter_content)
     with pytest.raises(KeyboardInterrupt):
-        fetch("toy", root=root, url=source.as_uri(), progress=False)
-    assert seen_part == [True]  # the download really was under way
+        fetch("toy", root=root, url=f"{base}/toy.tar.gz", progress=False)
+    assert len(seen_part) == 1 and len(seen_part[0]) == 1  # the download really was under way, into one file
     assert leftovers(root) == []
+
+
+def test_fetch_checked_runs_the_check_before_the_file_is_in_place(tmp_path):
+    source = tmp_path / "weights.pth"
+    source.write_bytes(b"weights")
+    dest = tmp_path / "cache" / "weights.pth"
+    dest.parent.mkdir()
+    seen = []
+
+    def check(part: Path) -> None:
+        seen.append((part.read_bytes(), dest.exists()))
+
+    download.fetch_checked(source.as_uri(), dest, "weights", False, check, RuntimeError)
+    assert seen == [(b"weights", False)] and dest.read_bytes() == b"weights"
+
+    def reject(part: Path) -> None:
+        raise ValueError("bad hash prefix")
+
+    dest.unlink()
+    with pytest.raises(ValueError, match="bad hash prefix"):
+        download.fetch_checked(source.as_uri(), dest, "weights", False, reject, RuntimeError)
+    assert leftovers(dest.parent) == []
+    with pytest.raises(RuntimeError):  # network trouble goes through fail()
+        download.fetch_checked((tmp_path / "gone.pth").as_uri(), dest, "weights", False, check, RuntimeError)
+    assert leftovers(dest.parent) == []
 
 
 # --------------------------------------------------------------------------- archive structure and safety

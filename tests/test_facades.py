@@ -32,7 +32,7 @@ def test_facades_pairs_shapes_determinism_and_independence_of_n(pairs):
     images, photos, labels = pairs.tensors
     assert images.shape == photos.shape == (48, 3, 64, 64) and labels.shape == (48, 64, 64)
     assert labels.dtype == torch.int64 and images.min() >= -1 and photos.max() <= 1
-    assert torch.equal(images, facades.colorize(labels))
+    assert torch.equal(images, facades.colourise(labels))
     small = facades.facades_pairs(3, size=64, seed=0).tensors
     assert all(torch.equal(a[:3], b) for a, b in zip(pairs.tensors, small))  # pair i depends on (seed, i) only
     other = facades.facades_pairs(3, size=64, seed=1).tensors
@@ -85,7 +85,7 @@ def test_photo_statistics_follow_the_labels(pairs):
 
 def test_perspective_moves_labels_and_photos_together():
     labels = torch.stack([facades.label_map(64, seed=s) for s in range(4)])
-    images = facades.colorize(labels)
+    images = facades.colourise(labels)
     warped_labels, warped_images = facades.perspective(labels, images, seed=0)
     assert warped_labels.shape == labels.shape and warped_images.shape == images.shape
     assert not torch.equal(warped_labels, labels)  # it does move them
@@ -93,18 +93,18 @@ def test_perspective_moves_labels_and_photos_together():
     lab = warped_labels.unsqueeze(1).float()
     inside = (F.max_pool2d(lab, 3, 1, 1) == -F.max_pool2d(-lab, 3, 1, 1))[:, 0]
     assert inside.float().mean() > 0.5
-    same = facades.decolorize(warped_images) == warped_labels
+    same = facades.decolourise(warped_images) == warped_labels
     assert same[inside].float().mean() > 0.99, same[inside].float().mean()
-    assert (facades.decolorize(warped_images) == labels)[inside].float().mean() < 0.9  # unwarped labels do not fit
-    assert (facades.decolorize(images) == labels).all()
+    assert (facades.decolourise(warped_images) == labels)[inside].float().mean() < 0.9  # unwarped labels do not fit
+    assert (facades.decolourise(images) == labels).all()
 
 
 def test_colorize_and_decolorize_round_trip():
     labels = torch.arange(12).view(3, 4)
-    image = facades.colorize(labels)
+    image = facades.colourise(labels)
     assert image.shape == (3, 3, 4) and image.min() >= -1 and image.max() <= 1
     assert len({tuple(c) for c in image.flatten(1).T.tolist()}) == 12  # one colour per class
-    assert torch.equal(facades.decolorize(image), labels)
+    assert torch.equal(facades.decolourise(image), labels)
     assert len(facades.COLOURS) == len(facades.CLASSES) == 12
 
 
@@ -129,7 +129,7 @@ def test_bad_input():
     with pytest.raises(ValueError, match="one label map"):
         facades.render(torch.zeros(2, 64, 64, dtype=torch.int64))
     with pytest.raises(TypeError):
-        facades.colorize(np.zeros((4, 4), dtype=np.int64))
+        facades.colourise(np.zeros((4, 4), dtype=np.int64))
     with pytest.raises(ValueError, match="must match"):
         facades.perspective(torch.zeros(2, 8, 8, dtype=torch.int64), torch.zeros(3, 3, 8, 8))
 

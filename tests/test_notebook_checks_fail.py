@@ -95,7 +95,7 @@ SKIP = {
 
 
 def drop_cells(cells: list, start: str, stop: str) -> list:
-    """The cells without the run from the first one containing ``start`` up to (not including) the next with ``stop``."""
+    """The cells without the run from the first containing ``start`` up to (not including) the next with ``stop``."""
     starts = [k for k, c in enumerate(cells) if start in c.source]
     stops = [k for k, c in enumerate(cells) if stop in c.source and starts and k > starts[0]]
     assert starts and stops, f"no cells from {start!r} to {stop!r} to skip: has the notebook changed?"
@@ -315,7 +315,7 @@ CASES["07: the B → A confusion matrix with its rows and columns swapped"] = (
 CASES["08: a Gram matrix without the transpose (positions x positions)"] = (
     "notebooks/08_perceptual_loss_and_style_transfer.ipynb",
     "def gram_matrix",
-    "def gram_matrix(features, normalize='chw'):\n"
+    "def gram_matrix(features, normalise='chw'):\n"
     "    b, c, h, w = features.shape\n"
     "    flat = features.reshape(b, c, h * w)\n"
     "    return flat.transpose(1, 2) @ flat / (c * h * w)",
@@ -324,7 +324,7 @@ CASES["08: a Gram matrix without the transpose (positions x positions)"] = (
 CASES["08: a Gram matrix divided by H W where C H W was promised"] = (
     "notebooks/08_perceptual_loss_and_style_transfer.ipynb",
     "def gram_matrix",
-    "_gram_matrix = gram_matrix\ngram_matrix = lambda features, normalize='chw': _gram_matrix(features, 'hw')",
+    "_gram_matrix = gram_matrix\ngram_matrix = lambda features, normalise='chw': _gram_matrix(features, 'hw')",
     "assert G.shape == (1, 2, 2)",
 )
 CASES["08: a content loss that ignores its target"] = (

@@ -1,4 +1,4 @@
-"""utils.data's paired images: edges -> photo and gray -> colour crops, and the pix2pix A|B side-by-side loader."""
+"""utils.data's paired images: edges -> photo and grey -> colour crops, and the pix2pix A|B side-by-side loader."""
 
 import numpy as np
 import pytest
@@ -21,10 +21,10 @@ def test_edges_to_photo_pairs():
 
     def edge_contrast(edges, photos):
         """Mean photo gradient on edge pixels minus off them: high when the edges belong to the photos."""
-        gray = photos.mean(1)
-        grad = torch.zeros_like(gray)
-        grad[:, 1:-1, 1:-1] = (gray[:, 1:-1, 2:] - gray[:, 1:-1, :-2]).abs() + (
-            gray[:, 2:, 1:-1] - gray[:, :-2, 1:-1]
+        grey = photos.mean(1)
+        grad = torch.zeros_like(grey)
+        grad[:, 1:-1, 1:-1] = (grey[:, 1:-1, 2:] - grey[:, 1:-1, :-2]).abs() + (
+            grey[:, 2:, 1:-1] - grey[:, :-2, 1:-1]
         ).abs()
         on = edges[:, 0] < 0
         return float(grad[on].mean() - grad[~on].mean())
@@ -33,13 +33,13 @@ def test_edges_to_photo_pairs():
 
 
 def test_gray_to_colour_pairs_and_photo_choice():
-    gray, colour = data.gray_to_colour_pairs(size=24, n=5, seed=2, photos=("coffee",)).tensors
-    assert gray.shape == (5, 1, 24, 24) and colour.shape == (5, 3, 24, 24)
+    grey, colour = data.grey_to_colour_pairs(size=24, n=5, seed=2, photos=("coffee",)).tensors
+    assert grey.shape == (5, 1, 24, 24) and colour.shape == (5, 3, 24, 24)
     luminance = 0.299 * colour[:, 0] + 0.587 * colour[:, 1] + 0.114 * colour[:, 2]
-    assert torch.allclose(gray[:, 0], luminance)
-    assert torch.equal(colour, data.gray_to_colour_pairs(size=24, n=5, seed=2, photos=("coffee",)).tensors[1])
+    assert torch.allclose(grey[:, 0], luminance)
+    assert torch.equal(colour, data.grey_to_colour_pairs(size=24, n=5, seed=2, photos=("coffee",)).tensors[1])
     with pytest.raises(ValueError, match="bundled photos"):
-        data.gray_to_colour_pairs(photos=("lena",))
+        data.grey_to_colour_pairs(photos=("lena",))
     with pytest.raises(ValueError, match="positive int"):
         data.edges_to_photo_pairs(size=0)
 
@@ -75,13 +75,13 @@ def test_aligned_pairs_reads_a_left_and_b_right(ab_folder):
 
 
 def test_aligned_pairs_round_trips_facades_labels(tmp_path):
-    """Real facades store the photo as A and the label image as B: BtoA plus decolorize gives the class ids back."""
+    """Real facades store the photo as A and the label image as B: BtoA plus decolourise gives the class ids back."""
     images, photos, labels = facades.facades_pairs(2, size=64, seed=5).tensors
     to_uint8 = lambda x: ((x.permute(1, 2, 0) + 1) * 127.5).round().clamp(0, 255).byte().numpy()  # noqa: E731
     for i in range(2):
         write_pair(tmp_path / f"{i}.png", to_uint8(photos[i]), to_uint8(images[i]))
     label_images, loaded_photos = data.aligned_pairs(tmp_path, size=None, direction="BtoA").tensors
-    assert torch.equal(facades.decolorize(label_images), labels)
+    assert torch.equal(facades.decolourise(label_images), labels)
     assert (loaded_photos - photos).abs().max() < 0.01
 
 

@@ -98,6 +98,8 @@ def test_a_few_training_steps_lower_the_recovery_loss():
     assert len(history.step) == 6 and history.seconds > 0
     assert history.recovery[-1] < history.recovery[0]
     assert all(v != v for v in history.d_loss)  # nan without a discriminator
+    keys = ["total", "recovery", "wrong", "anonymity", "diversity", "identity", "gan", "d_loss"]
+    assert list(history) == ["step", *keys] and all(len(history[k]) == 6 for k in keys)
 
 
 def test_training_with_a_discriminator_logs_its_loss():

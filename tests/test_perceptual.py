@@ -14,6 +14,7 @@ from torch import nn
 
 from utils import data
 from utils import perceptual as P
+from utils.data import vgg_weights
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -148,8 +149,8 @@ def test_imagenet_normalisation_happens_inside():
     net = P.vgg_features("vgg16", ("conv1_1",), weights="random")
     mean, std = torch.tensor(P.IMAGENET_MEAN), torch.tensor(P.IMAGENET_STD)
     black, white = -torch.ones(1, 3, 4, 4), torch.ones(1, 3, 4, 4)
-    torch.testing.assert_close(net.normalize(black)[0, :, 0, 0], (0 - mean) / std)
-    torch.testing.assert_close(net.normalize(white)[0, :, 0, 0], (1 - mean) / std)
+    torch.testing.assert_close(net.normalise(black)[0, :, 0, 0], (0 - mean) / std)
+    torch.testing.assert_close(net.normalise(white)[0, :, 0, 0], (1 - mean) / std)
     x = torch.rand(2, 3, 8, 8) * 2 - 1  # the features are those of the normalised image
     conv = net.features[0]
     expected = nn.functional.conv2d(
@@ -228,7 +229,7 @@ def test_download_checks_the_hash_prefix_and_caches(tmp_path, hub_in_tmp, monkey
     served = hub_named(fixture_weights(tmp_path / "served", n_modules=9, seed=5))
     got = P.imagenet_weights("vgg16", url=served.as_uri(), progress=True)  # with its progress bar
     assert got == hub_in_tmp / "checkpoints" / served.name and got.read_bytes() == served.read_bytes()
-    monkeypatch.setattr(P, "imagenet_url", lambda arch: served.as_uri())
+    monkeypatch.setattr(vgg_weights, "imagenet_url", lambda arch: served.as_uri())
     net = P.vgg_features("vgg16", ("relu2_2",), weights="imagenet", progress=False)
     assert net.weights_source == "imagenet"
     torch.testing.assert_close(net.features[5].weight, P.init_random(P._make_features("vgg16", 9), seed=5)[5].weight)
@@ -276,7 +277,7 @@ def test_a_corrupted_cached_file_fails_its_check(tmp_path, hub_in_tmp, offline):
     with pytest.raises(P.WeightsUnavailableError, match="could not download"):  # download=True: tries again
         P.imagenet_weights("vgg16", url=served.as_uri())
     assert cached.read_bytes() == b"half a file"  # only a complete, checked download would replace it
-    assert P.hash_prefix("vgg16-397923af.pth") == "397923af" and P.hash_prefix("mine.pth") is None
+    assert vgg_weights.hash_prefix("vgg16-397923af.pth") == "397923af" and vgg_weights.hash_prefix("mine.pth") is None
 
 
 # --------------------------------------------------------------------------- Gram matrices and losses
@@ -287,7 +288,7 @@ def test_gram_matrix_by_hand_for_each_normalisation():
     torch.testing.assert_close(P.gram_matrix(feats, "hw"), raw / 2)
     torch.testing.assert_close(P.gram_matrix(feats, "chw"), raw / 4)
     torch.testing.assert_close(P.gram_matrix(feats), raw / 4)  # "chw" is the default
-    with pytest.raises(ValueError, match="normalize"):
+    with pytest.raises(ValueError, match="normalise"):
         P.gram_matrix(feats, "gatys")
     with pytest.raises(ValueError, match="B, C, H, W"):
         P.gram_matrix(feats[0])
@@ -305,8 +306,8 @@ def test_style_loss_normalisations_relate_to_gatys():
     f, t = torch.randn(2, 4, 3, 5, generator=gen), torch.randn(1, 4, 3, 5, generator=gen)
     c, m = 4, 15
     gatys = ((P.gram_matrix(f, "none") - P.gram_matrix(t, "none")) ** 2).sum(dim=(1, 2)).mean() / (4 * c**2 * m**2)
-    chw = P.style_loss({"x": f}, {"x": P.gram_matrix(t, "chw")}, normalize="chw")
-    hw = P.style_loss({"x": f}, {"x": P.gram_matrix(t, "hw")}, normalize="hw")
+    chw = P.style_loss({"x": f}, {"x": P.gram_matrix(t, "chw")}, normalise="chw")
+    hw = P.style_loss({"x": f}, {"x": P.gram_matrix(t, "hw")}, normalise="hw")
     torch.testing.assert_close(chw, 4 * gatys)
     torch.testing.assert_close(hw, c**2 * chw)
 

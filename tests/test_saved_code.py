@@ -57,6 +57,7 @@ def test_an_edited_cell_reaches_its_module_and_a_hand_edit_is_caught():
     parts = save_code.expected_regions()[module]
     nb = next(iter(parts))
     edited = {**parts, nb: parts[nb].replace("def ", "def renamed_", 1)}
+
     def write(text: str, parts: dict[str, str]) -> str:
         return save_code.formatted(save_code.render(text, module, parts), ROOT / module)
 

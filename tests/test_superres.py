@@ -105,6 +105,7 @@ def test_a_short_run_learns_its_training_batch():
         G, lambda n: (lr, hr), steps=300, pixel="l1", batch_size=8, lr=2e-3, log_every=20, device=torch.device("cpu")
     )
     assert history.step[-1] == 300 and history.seconds > 0 and history.pixel[-1] < 0.8 * history.pixel[0]
+    assert list(history) == ["step", "pixel", "g_adv", "d_loss"] and math.isnan(history.d_loss[-1])  # no GAN here
     gain = superres.evaluate(G, lr, hr)["psnr"] - superres.evaluate(superres.bicubic_upsample, lr, hr)["psnr"]
     assert gain > 1, f"300 steps on one batch should beat bicubic on it clearly, got {gain:+.2f} dB"
     assert not G.training  # train_sr leaves the model in eval mode

@@ -147,15 +147,17 @@ def test_plot_2d_colours_by_label():
 
 
 def test_log_means_appends_the_mean_since_the_last_log_and_resets():
-    from utils.pix2pix import Pix2PixHistory
-
-    history, sums = Pix2PixHistory(), {"d_loss": 0.0, "g_loss": 0.0, "g_gan": 0.0, "l1": 0.0}
+    history, sums = train.History(), {"d_loss": 0.0, "g_loss": 0.0, "g_gan": 0.0, "l1": 0.0}
     sums.update(l1=6.0, d_loss=3.0)
     train.log_means(history, sums, 3)  # 3 steps since the start
     sums.update(l1=2.0)
     train.log_means(history, sums, 5)  # 2 steps since the last log
     assert history.step == [3, 5] and history.l1 == [2.0, 1.0] and history.d_loss == [1.0, 0.0]
+    assert list(history) == ["step", "d_loss", "g_loss", "g_gan", "l1"] and history["g_gan"] == [0.0, 0.0]
     assert all(v == 0.0 for v in sums.values())
+    sums.update(l1=torch.tensor(3.0))  # a loss may stay a tensor until it is logged; the mean is a float
+    train.log_means(history, sums, 8)
+    assert history.l1[-1] == 1.0 and type(history.l1[-1]) is float
 
 
 def test_machine_names_threads_cores_and_versions():

@@ -148,7 +148,7 @@ def test_cycle_explorer_rejects_bad_input():
         CycleExplorer(_cycle_models(), torch.zeros(1, 1, 8, 8), torch.zeros(8, 8))
 
 
-# --------------------------------------------------------------------------- notebook 08: GramExplorer, StyleWeightsExplorer
+# --------------------------------------------------------------------------- notebook 08: Gram and style weights
 @pytest.fixture(scope="module")
 def tiny_net():
     from utils import perceptual
@@ -238,14 +238,14 @@ def test_gram_explorer_texture_synthesis_lowers_the_style_loss_and_is_cached(gra
     ex = gram_explorer
     ex.image_name.value, ex.layer.value = "stripes", "relu2_2"
     png = bytes(ex.image.value)
-    texture = ex.synthesize()
+    texture = ex.synthesise()
     assert texture.shape == (1, 3, 16, 16) and texture.abs().max() <= 1
     target = {"relu2_2": ex.gram("stripes", "relu2_2")[None]}
     start = 0.5 * (torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1)  # its seeded init
     before = perceptual.style_loss(tiny_net(start), target).item()
     after = perceptual.style_loss(tiny_net(texture), target).item()
     assert after < 0.5 * before
-    assert ex.synthesize("stripes", "relu2_2") is texture  # cached: no second optimisation
+    assert ex.synthesise("stripes", "relu2_2") is texture  # cached: no second optimisation
     assert list(ex.textures) == [("stripes", "relu2_2")]
     ex.redraw()
     assert bytes(ex.image.value) != png  # the texture is now drawn
@@ -255,7 +255,7 @@ def test_gram_explorer_texture_synthesis_lowers_the_style_loss_and_is_cached(gra
     ex._on_synth()  # the button: synthesises the current choice, then redraws
     assert ("stripes", "relu2_2") in ex.textures and not ex.synth_button.disabled
     with pytest.raises(ValueError, match="unknown layer"):
-        ex.synthesize("stripes", "relu3_3")
+        ex.synthesise("stripes", "relu3_3")
     with pytest.raises(ValueError, match="unknown image"):
         ex.gram("cat", "relu1_2")
 
@@ -278,7 +278,7 @@ def test_gram_explorer_rejects_bad_input(tiny_net):
         tiny_net, {"grey": images["ramp"][:, :1]}, layers=("relu2_2",), synth_steps=2, synth_size=8
     )
     assert one.other.value == "grey" and one.layer.options == ("relu2_2",)
-    assert one.synthesize().shape == (1, 1, 8, 8)  # a grey image gets a grey texture
+    assert one.synthesise().shape == (1, 1, 8, 8)  # a grey image gets a grey texture
 
 
 def _style_grid(cws=(1.0, 10.0), sws=(1e2, 1e3, 1e4)):

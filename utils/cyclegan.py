@@ -1,6 +1,7 @@
 """Unpaired image-to-image translation (CycleGAN, Zhu et al., 2017): the ResNet-block generator, the LSGAN losses,
 cycle consistency in both directions, the identity loss, the 50-image history pool, linear learning-rate decay, one
-training step and a training loop. The discriminators are :func:`utils.pix2pix.patchgan_discriminator` with instance norm.
+training step and a training loop. The discriminators are :func:`utils.pix2pix.patchgan_discriminator` with instance
+norm.
 
 Two domains A and B, two generators ``g_ab`` (A -> B) and ``g_ba`` (B -> A), two discriminators ``d_a`` (real A vs
 ``g_ba(b)``) and ``d_b`` (real B vs ``g_ab(a)``). Images are (N, C, H, W) in [-1, 1].
@@ -9,9 +10,8 @@ Two domains A and B, two generators ``g_ab`` (A -> B) and ``g_ba`` (B -> A), two
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -105,7 +105,10 @@ def lsgan_generator_loss(fake_scores: Tensor) -> Tensor:
 
 
 def cycle_loss(real_a: Tensor, rec_a: Tensor, real_b: Tensor, rec_b: Tensor) -> Tensor:
-    """Cycle consistency in both directions: mean |g_ba(g_ab(a)) − a| + mean |g_ab(g_ba(b)) − b|, images (N, C, H, W)."""
+    r"""Cycle consistency both ways: $\mathbb{E}\lVert F(G(a)) - a \rVert_1 + \mathbb{E}\lVert G(F(b)) - b \rVert_1$.
+
+    Images (N, C, H, W); G = g_ab and F = g_ba, so rec_a = F(G(a)) and rec_b = G(F(b)) are the round trips.
+    """
     return F.l1_loss(rec_a, real_a) + F.l1_loss(rec_b, real_b)
 
 
@@ -254,21 +257,6 @@ class CycleGAN:
         return self
 
 
-@dataclass
-class CycleGANHistory:
-    """``step[i]`` with the mean losses since the last log: ``d_a``, ``d_b``, ``g_gan`` (both directions),
-    ``cycle`` (both directions, unweighted), ``identity`` (unweighted), the ``lr`` then, and the training ``seconds``."""
-
-    step: list[int] = field(default_factory=list)
-    d_a: list[float] = field(default_factory=list)
-    d_b: list[float] = field(default_factory=list)
-    g_gan: list[float] = field(default_factory=list)
-    cycle: list[float] = field(default_factory=list)
-    identity: list[float] = field(default_factory=list)
-    lr: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def image_sampler(
     data: Tensor | torch.utils.data.TensorDataset | Callable[[int], Tensor], seed: int = 0
 ) -> Callable[[int], Tensor]:
@@ -311,7 +299,7 @@ def train_cyclegan(
     seed: int = 0,
     device: torch.device | None = None,
     desc: str = "CycleGAN",
-) -> CycleGANHistory:
+) -> train.History:
     """Train the four networks with :func:`cyclegan_step` for ``steps`` steps on unpaired batches from ``data_a``
     and ``data_b`` (see :func:`image_sampler`): Adam (lr 2e-4, betas (0.5, 0.999)), the learning rate constant until
     ``decay_from`` (default: half way) and then linearly down to 0, a history pool of ``pool_size`` images per
@@ -335,42 +323,17 @@ def train_cyclegan(
     decay = linear_decay(steps, steps // 2 if decay_from is None else decay_from)
     schedules = [torch.optim.lr_scheduler.LambdaLR(opt, decay) for opt in (opt_g, opt_d)]
     pool_a, pool_b = ImagePool(pool_size, seed), ImagePool(pool_size, seed + 1)
-    history = CycleGANHistory()
-    keys = ("d_a", "d_b", "g_gan", "cycle", "identity")
-    sums: dict[str, Tensor | float] = dict.fromkeys(keys, 0.0)
-    if callback is not None:
-        callback(0, nets)
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
-        logs = cyclegan_step(
-            nets,
-            opt_g,
-            opt_d,
-            sample_a(batch_size).to(dev),
-            sample_b(batch_size).to(dev),
-            pool_a,
-            pool_b,
-            lambda_cycle,
-            lambda_identity,
-        )
-        for key in keys:
-            sums[key] = sums[key] + logs[key]
-        if step % log_every == 0 or step == steps:
-            history.lr.append(opt_g.param_groups[0]["lr"])
-            train.log_means(history, {k: float(v) for k, v in sums.items()}, step)
-            sums = dict.fromkeys(keys, 0.0)
-            bar.set_postfix(
-                d=f"{history.d_a[-1] + history.d_b[-1]:.3f}",
-                g_gan=f"{history.g_gan[-1]:.3f}",
-                cycle=f"{history.cycle[-1]:.3f}",
-                refresh=False,
-            )
+
+    def one_step(step: int) -> dict[str, Tensor | float]:
+        real_a, real_b = sample_a(batch_size).to(dev), sample_b(batch_size).to(dev)
+        logs = cyclegan_step(nets, opt_g, opt_d, real_a, real_b, pool_a, pool_b, lambda_cycle, lambda_identity)
+        logs["lr"] = opt_g.param_groups[0]["lr"]  # the rate this step used
         for schedule in schedules:
             schedule.step()
-        if callback is not None and (step % callback_every == 0 or step == steps):
-            callback(step, nets)
-    history.seconds = train.report_time(desc, steps, start, dev)
+        return logs
+
+    snapshot = None if callback is None else lambda step: callback(step, nets)
+    history = train.fit(one_step, steps, log_every, desc, snapshot, callback_every, dev)
     for net in (nets.g_ab, nets.g_ba, nets.d_a, nets.d_b):
         net.eval()
     return history

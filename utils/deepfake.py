@@ -7,9 +7,7 @@ positive means "real".
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -43,7 +41,7 @@ def upsample_generator(z_dim: int = 64, size: int = 32, channels: int = 1, width
 
 
 def face_sampler(faces: Tensor, seed: int = 0) -> Callable[[int], Tensor]:
-    """A function n -> n real faces (n, 1, H, W) drawn from faces (N, 1, H, W), randomly flipped and shifted by a pixel."""
+    """A function n -> n real faces (n, 1, H, W) from faces (N, 1, H, W), randomly flipped and shifted by a pixel."""
     gen = torch.Generator().manual_seed(seed)
 
     def sample(n: int) -> Tensor:
@@ -62,8 +60,8 @@ def sample_fakes(generator: nn.Module, n: int, z_dim: int, seed: int = 0) -> Ten
 
 # >>> saved from notebooks/10_applications.ipynb (edit it there, then run `make save`) >>>
 def detector_step(detector: nn.Module, optimiser: torch.optim.Optimizer, real: Tensor, fake: Tensor) -> Tensor:
-    """One training step of a deepfake detector on real (N, C, H, W) and fake (N, C, H, W) images: binary
-    cross-entropy on the logits (N, 1) with real labelled 1 and fake 0, averaged over all 2N images; returns the loss."""
+    """One training step of a deepfake detector on real and fake images (N, C, H, W): binary cross-entropy on
+    the logits (N, 1) with real labelled 1 and fake 0, averaged over all 2N images; returns the loss."""
     logits = detector(torch.cat([real, fake.detach()]))
     labels = torch.cat([torch.ones(len(real), 1), torch.zeros(len(fake), 1)]).to(logits)
     loss = F.binary_cross_entropy_with_logits(logits, labels)
@@ -96,15 +94,6 @@ def face_detector(high_pass_input: bool = True, width: int = 16) -> nn.Sequentia
     return nn.Sequential(HighPass(), net) if high_pass_input else net
 
 
-@dataclass
-class DetectorHistory:
-    """``step[i]`` with the mean ``loss`` since the last log, and the training ``seconds``."""
-
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def train_detector(
     detector: nn.Module,
     real_faces: Tensor,
@@ -117,32 +106,24 @@ def train_detector(
     step_fn: Callable[..., Tensor] = detector_step,
     device: torch.device | None = None,
     desc: str = "detector",
-) -> DetectorHistory:
+) -> train.History:
     """Train ``detector`` with ``step_fn`` (default :func:`detector_step`) on real faces (N, 1, H, W) and fakes
     from ``fakes(n) -> (n, 1, H, W)``; both go through the same random augmentation (new "photos"), so lighting and
-    noise cannot give a fake away. Adam; leaves it in eval mode; returns the logged loss."""
+    noise cannot give a fake away. Adam; leaves it in eval mode; returns the logged ``loss`` as a ``train.History``."""
     deidentify._faces(real_faces, "real_faces")
     validate.positive_int(steps, "steps")
     dev = device or settings.device()
     gen = torch.Generator().manual_seed(seed)
     detector.to(dev).train()
     opt = torch.optim.Adam(detector.parameters(), lr=lr, betas=(0.5, 0.999))
-    history = DetectorHistory()
-    total = torch.zeros((), device=dev)
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_step(step: int) -> dict[str, Tensor]:
         real = real_faces[torch.randint(len(real_faces), (batch_size,), generator=gen)]
         real = deidentify.augment_faces(real, gen).to(dev)
         fake = deidentify.augment_faces(fakes(batch_size).cpu(), gen).to(dev)
-        total += step_fn(detector, opt, real, fake).detach()
-        if step % log_every == 0 or step == steps:
-            n = step - (history.step[-1] if history.step else 0)
-            history.step.append(step)
-            history.loss.append(float(total) / n)
-            total.zero_()
-            bar.set_postfix(loss=f"{history.loss[-1]:.3f}", refresh=False)
-    history.seconds = train.report_time(desc, steps, start, dev)
+        return {"loss": step_fn(detector, opt, real, fake)}
+
+    history = train.fit(one_step, steps, log_every, desc, device=dev)
     detector.eval()
     return history
 

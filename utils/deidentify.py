@@ -6,9 +6,6 @@ person is a random augmentation of their face (:func:`augment_faces`): flipped, 
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -47,9 +44,9 @@ def augment_faces(x: Tensor, generator: torch.Generator | None = None, shift: in
 class FaceRecogniser(nn.Module):
     """Faces (N, 1, H, W) -> identity logits (N, n_people); :meth:`embed` gives unit-length face codes (N, dim).
 
-    Three conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool), global average pooling and a linear layer give the code;
-    the logits are cosine similarities to one learned unit vector per person, times ``scale`` (a cosine softmax),
-    so people are told apart by the angle between codes, the way face verification compares them.
+    Three conv blocks (3x3 conv, batch norm, ReLU, 2x2 max pool), global average pooling and a linear layer give
+    the code; the logits are cosine similarities to one learned unit vector per person, times ``scale`` (a cosine
+    softmax), so people are told apart by the angle between codes, the way face verification compares them.
     """
 
     def __init__(self, n_people: int = 100, dim: int = 64, width: int = 16, scale: float = 16.0) -> None:
@@ -78,16 +75,6 @@ class FaceRecogniser(nn.Module):
         return self.scale * self.embed(x) @ F.normalize(self.people, dim=1).T
 
 
-@dataclass
-class RecogniserHistory:
-    """``step[i]`` with the mean cross-entropy ``loss`` and training ``accuracy`` since the last log, and ``seconds``."""
-
-    step: list[int] = field(default_factory=list)
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def train_recogniser(
     net: FaceRecogniser,
     faces: Tensor,
@@ -98,9 +85,10 @@ def train_recogniser(
     log_every: int = 25,
     device: torch.device | None = None,
     desc: str = "recogniser",
-) -> RecogniserHistory:
+) -> train.History:
     """Teach ``net`` that face i (of faces (n_people, 1, H, W)) is person i, from fresh augmented photos each step
-    (Adam, cross-entropy); leaves it in eval mode and returns the logged loss and accuracy."""
+    (Adam, cross-entropy); leaves it in eval mode and returns the logged ``loss`` and training ``accuracy`` as a
+    ``train.History``."""
     _faces(faces)
     validate.positive_int(steps, "steps")
     if len(faces) != net.people.shape[0]:
@@ -110,11 +98,8 @@ def train_recogniser(
     net.to(dev).train()
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
-    history = RecogniserHistory()
-    sums = torch.zeros(2, device=dev)
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_step(step: int) -> dict[str, Tensor]:
         who = torch.randint(len(faces), (batch_size,), generator=gen)
         logits = net(augment_faces(faces[who], gen).to(dev))
         target = who.to(dev)
@@ -123,16 +108,9 @@ def train_recogniser(
         loss.backward()
         opt.step()
         sched.step()
-        sums += torch.stack([loss.detach(), (logits.argmax(1) == target).float().mean()])
-        if step % log_every == 0 or step == steps:
-            n = step - (history.step[-1] if history.step else 0)
-            mean_loss, mean_acc = (sums / n).tolist()
-            history.step.append(step)
-            history.loss.append(mean_loss)
-            history.accuracy.append(mean_acc)
-            sums.zero_()
-            bar.set_postfix(loss=f"{mean_loss:.3f}", acc=f"{mean_acc:.2f}", refresh=False)
-    history.seconds = train.report_time(desc, steps, start, dev)
+        return {"loss": loss, "accuracy": (logits.argmax(1) == target).float().mean()}
+
+    history = train.fit(one_step, steps, log_every, desc, device=dev)
     net.eval()
     return history
 
@@ -160,7 +138,7 @@ def match_rate(net: FaceRecogniser, probes: Tensor, people: Tensor, gallery: Ten
 def photo_match_rate(
     net: FaceRecogniser, faces: Tensor, people: Tensor, gallery: Tensor, photos: int = 8, seed: int = 1
 ) -> float:
-    """:func:`match_rate` over ``photos`` fresh augmented photos of each face (N, 1, H, W) of persons ``people`` (N,)."""
+    """:func:`match_rate` over ``photos`` fresh augmented photos of each face (N, 1, H, W) of persons ``people``."""
     gen = torch.Generator().manual_seed(seed)
     probes = torch.cat([augment_faces(faces, gen) for _ in range(photos)])
     return match_rate(net, probes, people.repeat(photos), gallery)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -94,12 +93,12 @@ class TransformNet(nn.Module):
         if x.dim() != 4 or x.shape[1] != 3 or x.shape[-2] % 4 or x.shape[-1] % 4:
             raise ValueError(
                 f"x must have shape (N, 3, H, W) with H and W divisible by 4 (two stride-2 stages), "
-                f"got {tuple(x.shape)}; crop or pad the image, or use stylize(), which pads"
+                f"got {tuple(x.shape)}; crop or pad the image, or use stylise(), which pads"
             )
         return torch.tanh(self.out(self.up(self.blocks(self.down(x)))))
 
 
-def stylize(net: nn.Module, images: Tensor, batch_size: int = 8) -> Tensor:
+def stylise(net: nn.Module, images: Tensor, batch_size: int = 8) -> Tensor:
     """Stylise images (N, 3, H, W) in [-1, 1] of any size, in batches, without gradients -> (N, 3, H, W) on the CPU.
 
     Sides that are not multiples of 4 are reflection-padded up to one and the output cropped back.
@@ -143,18 +142,6 @@ def content_sampler(size: int = 128, photos: tuple[str, ...] = TRAIN_PHOTOS, see
     return sample
 
 
-@dataclass
-class FastStyleHistory:
-    """Mean weighted losses since the last log at each logged ``step``: content, style, tv and their total."""
-
-    step: list[int] = field(default_factory=list)
-    content: list[float] = field(default_factory=list)
-    style: list[float] = field(default_factory=list)
-    tv: list[float] = field(default_factory=list)
-    total: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def train_fast_style(
     net: nn.Module,
     loss_net: LossNetwork,
@@ -171,12 +158,13 @@ def train_fast_style(
     log_every: int = 25,
     device: torch.device | None = None,
     desc: str = "fast style",
-) -> FastStyleHistory:
+) -> train.History:
     """Train ``net`` with Adam to minimise the perceptual loss of net(x) for content crops x (batch_size, 3, S, S).
 
     Loss: content_weight * MSE(phi_j(net(x)), phi_j(x)) at ``content_layer`` + style_weight * sum over
     ``style_layers`` of ||G(net(x)) - G(style)||_F^2 ("chw" Grams) + tv_weight * TV(net(x)); ``style`` is one image
-    (1, 3, H, W) in [-1, 1]; ``sample_content(n)`` returns n crops. Logs the mean of each term every ``log_every``.
+    (1, 3, H, W) in [-1, 1]; ``sample_content(n)`` returns n crops. Returns a ``train.History`` with the mean of
+    each term (``content``, ``style``, ``tv``, ``total``) over every ``log_every`` steps.
     """
     validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
@@ -195,31 +183,20 @@ def train_fast_style(
     loss_net.to(dev)
     grams = style_targets(loss_net, style.to(dev), style_layers)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
-    history = FastStyleHistory()
-    sums = torch.zeros(4, device=dev)  # running sums of (content, style, tv, total), read back only when logging
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_step(step: int) -> dict[str, Tensor]:
         x = sample_content(batch_size).to(dev)
         with torch.no_grad():  # the content target needs the loss network only up to content_layer
             target = {
-                content_layer: loss_net.features[: loss_net.layer_index[content_layer] + 1](loss_net.normalize(x))
+                content_layer: loss_net.features[: loss_net.layer_index[content_layer] + 1](loss_net.normalise(x))
             }
         terms = perceptual_objective(loss_net, net(x), target, grams, content_weight, style_weight, tv_weight)
         opt.zero_grad(set_to_none=True)
         terms["total"].backward()
         opt.step()
-        sums += torch.stack([terms[k].detach() for k in ("content", "style", "tv", "total")])
-        if step % log_every == 0 or step == steps:
-            n = step - (history.step[-1] if history.step else 0)
-            means = (sums / n).tolist()
-            history.step.append(step)
-            for key, value in zip(("content", "style", "tv", "total"), means):
-                getattr(history, key).append(value)
-            sums.zero_()
-            bar.set_postfix(content=f"{means[0]:.3g}", style=f"{means[1]:.3g}", refresh=False)
-    history.seconds = train.report_time(desc, steps, start, dev)
-    return history
+        return {key: terms[key] for key in ("content", "style", "tv", "total")}
+
+    return train.fit(one_step, steps, log_every, desc, device=dev)
 
 
 def median_seconds(

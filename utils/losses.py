@@ -44,7 +44,8 @@ def gaussian_nll(x: Tensor, mean: Tensor, log_std: Tensor) -> Tensor:
         validate.tensor(t, name)
     if not (x.shape == mean.shape == log_std.shape):
         raise ValueError(
-            f"x, mean and log_std must have one shape, got {tuple(x.shape)}, {tuple(mean.shape)}, {tuple(log_std.shape)}"
+            f"x, mean and log_std must have one shape, got {tuple(x.shape)}, "
+            f"{tuple(mean.shape)}, {tuple(log_std.shape)}"
         )
     z = (x - mean) / log_std.exp()
     return (0.5 * z**2 + log_std + 0.5 * math.log(2 * math.pi)).sum(dim=1).mean()

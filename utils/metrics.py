@@ -1,4 +1,5 @@
-"""Metrics for 2-D mixtures as in the mode-collapse literature (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018).
+"""Metrics for 2-D mixtures as in the mode-collapse literature (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al.
+2018).
 
 A sample is *high quality* when it lies within ``n_std`` (3) standard deviations of its nearest mode;
 a mode is *captured* when at least one high-quality sample is nearest to it.

@@ -10,7 +10,7 @@ from . import validate
 
 # >>> saved from notebooks/02_gan_from_scratch.ipynb (edit it there, then run `make save`) >>>
 def mlp(in_dim: int, out_dim: int, hidden: int = 128, depth: int = 3) -> nn.Sequential:
-    """A multilayer perceptron (N, in_dim) -> (N, out_dim): ``depth`` hidden layers of ``hidden`` units, LeakyReLU(0.2)."""
+    """Multilayer perceptron (N, in_dim) -> (N, out_dim): ``depth`` LeakyReLU(0.2) hidden layers of ``hidden`` units."""
     layers: list[nn.Module] = []
     width = in_dim
     for _ in range(depth):
@@ -65,12 +65,12 @@ class ConditionalGaussian(nn.Module):
 # <<< end of the code saved from notebooks/01_conditional_generative_models.ipynb <<<
 
 
-# --------------------------------------------------------------------------- DCGAN and a class-conditional GAN for digits
+# ---------------------------------------------------------------------- DCGAN and a class-conditional GAN for digits
 # >>> saved from notebooks/04_dcgan_and_conditional_gan.ipynb (edit it there, then run `make save`) >>>
 def conv_transpose_output_size(
     size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0
 ) -> int:
-    """Output height (or width) of ``nn.ConvTranspose2d`` for an input of ``size``: (size - 1) s - 2p + k + output_padding."""
+    """Output height (or width) of ``nn.ConvTranspose2d`` for input ``size``: (size - 1) s - 2p + k + output_padding."""
     return (size - 1) * stride - 2 * padding + kernel + output_padding
 
 
@@ -178,7 +178,7 @@ def _labels(labels: object, n: int, n_classes: int) -> Tensor:
 
 
 def conditional_input(z: Tensor, labels: Tensor, n_classes: int) -> Tensor:
-    """The conditional generator's input: noise z (N, z_dim) and labels (N,) -> [z, one_hot(labels)] (N, z_dim + n_classes)."""
+    """Conditional generator's input: noise z (N, z_dim), labels (N,) -> [z, one_hot(labels)] (N, z_dim + n_classes)."""
     validate.tensor(z, "z")
     if z.dim() != 2:
         raise ValueError(f"z must have shape (N, z_dim), got {tuple(z.shape)}")

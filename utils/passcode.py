@@ -8,9 +8,8 @@ optionally, an LSGAN realism term. Images are (N, C, H, W) in [-1, 1]; passcodes
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -97,7 +96,7 @@ def _per_image_l1(a: Tensor, b: Tensor) -> Tensor:
     return (a - b).abs().flatten(1).mean(1)
 
 
-@dataclass
+@dataclass(frozen=True)
 class PasscodeWeights:
     """The weights and margins of the passcode losses (margins in mean-L1 units on [-1, 1] images)."""
 
@@ -164,22 +163,6 @@ def passcode_losses(
 
 
 # --------------------------------------------------------------------------- the training loop
-@dataclass
-class PasscodeHistory:
-    """``step[i]`` with the mean of each loss since the last log, and the training ``seconds``."""
-
-    step: list[int] = field(default_factory=list)
-    total: list[float] = field(default_factory=list)
-    recovery: list[float] = field(default_factory=list)
-    wrong: list[float] = field(default_factory=list)
-    anonymity: list[float] = field(default_factory=list)
-    diversity: list[float] = field(default_factory=list)
-    identity: list[float] = field(default_factory=list)
-    gan: list[float] = field(default_factory=list)
-    d_loss: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def train_passcode(
     generator: nn.Module,
     faces: Tensor,
@@ -198,12 +181,13 @@ def train_passcode(
     seed: int = 0,
     device: torch.device | None = None,
     desc: str = "passcode",
-) -> PasscodeHistory:
+) -> train.History:
     """Train G (N, 1 + bits, H, W) -> (N, 1, H, W) on ``faces`` (M, 1, H, W) with :func:`passcode_losses` for ``steps``
     steps of ``batch_size`` augmented faces and fresh random passcodes (Adam). Every term but the recovery is ramped up
     linearly over the first ``warmup`` steps; the learning rate decays linearly to 0 from ``decay_from * steps``.
     With a ``discriminator`` (faces -> score map) it is trained alongside with the LSGAN loss on real faces vs G(x, p).
-    Prints wall time; returns the logged losses."""
+    Prints wall time; returns the logged means of every loss (``total``, ``recovery``, ``wrong``, ``anonymity``,
+    ``diversity``, ``identity``, ``gan`` and ``d_loss``, nan without a discriminator) as a ``train.History``."""
     validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
     validate.positive_int(bits, "bits")
@@ -225,12 +209,9 @@ def train_passcode(
         discriminator.to(dev).train()
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
         schedulers.append(torch.optim.lr_scheduler.LambdaLR(opt_d, linear_decay(steps, decay_start)))
-    history = PasscodeHistory()
     keys = ("total", "recovery", "wrong", "anonymity", "diversity", "identity", "gan", "d_loss")
-    sums = {key: torch.zeros((), device=dev) for key in keys}
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_step(step: int) -> dict[str, Tensor]:
         idx = torch.randint(0, len(faces), (batch_size,), generator=rng).to(dev)
         x = flip_and_shift(faces[idx], generator=rng) if augment else faces[idx]
         codes, codes2, wrong = random_passcodes(3 * batch_size, bits, rng).to(dev).split(batch_size)
@@ -251,20 +232,9 @@ def train_passcode(
             logs["d_loss"] = loss_d
         for scheduler in schedulers:
             scheduler.step()
-        for key in keys:
-            sums[key] += logs[key].detach()
-        if step % log_every == 0 or step == steps:
-            floats = {key: float(value) for key, value in sums.items()}  # one sync per log, not per step
-            train.log_means(history, floats, step)
-            sums = {key: torch.zeros((), device=dev) for key in keys}
-            bar.set_postfix(
-                recovery=f"{history.recovery[-1]:.3f}",
-                wrong=f"{history.wrong[-1]:.3f}",
-                anonymity=f"{history.anonymity[-1]:.3f}",
-                refresh=False,
-            )
-    history.seconds = train.report_time(desc, steps, start, dev)
-    return history
+        return {key: logs[key] for key in keys}
+
+    return train.fit(one_step, steps, log_every, desc, device=dev)
 
 
 # --------------------------------------------------------------------------- measuring

@@ -4,7 +4,7 @@ style losses of Gatys et al. and Johnson et al., and total variation.
 Images are (N, C, H, W) in [-1, 1] with C in {1, 3} (grey images are repeated to 3 channels); the loss network maps
 them to [0, 1] and applies ImageNet's mean/std normalisation itself. Features are (N, C_l, H_l, W_l).
 
-Gram normalisation (``normalize``), for features F of shape (C, H, W) flattened to (C, M) with M = H W:
+Gram normalisation (``normalise``), for features F of shape (C, H, W) flattened to (C, M) with M = H W:
 
 * ``"chw"`` (Johnson et al. 2016): G = F F^T / (C H W). The squared Frobenius distance between two such Grams is
   exactly 4 E_l of Gatys et al. (2015), whose layer loss is E_l = sum((G - A)^2) / (4 C^2 M^2) on unnormalised Grams:
@@ -18,9 +18,6 @@ Gram normalisation (``normalize``), for features F of shape (C, H, W) flattened 
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -29,7 +26,7 @@ import torch
 from torch import Tensor, nn
 
 from . import validate
-from .data.download import fetch_checked
+from .data.vgg_weights import WeightsUnavailableError, imagenet_weights  # the ImageNet weights file
 
 #: torchvision's configuration letter for each architecture ("M" is a 2x2 max-pool, a number a 3x3 conv + ReLU).
 ARCHS = {"vgg16": "D", "vgg19": "E"}
@@ -40,17 +37,10 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 #: The seed of ``weights="random"``: the same random network every time, on every machine.
 RANDOM_SEED = 0
-#: torch.hub's convention: a checkpoint's file name carries a prefix of its sha256, e.g. vgg16-397923af.pth.
-HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")
-CHUNK = 1 << 20
-GRAM_NORMALIZATIONS = ("chw", "hw", "none")
+GRAM_NORMALISATIONS = ("chw", "hw", "none")
 #: How sharply x = tanh(k z) maps the optimised variable z to pixels: with k = 4, z in [-1, 1] covers x up to
 #: tanh(4) = 0.9993, so optimise_image's final clamp of z to [-1, 1] costs nothing.
 SHARPNESS = 4.0
-
-
-class WeightsUnavailableError(RuntimeError):
-    """ImageNet weights could not be found, downloaded or checked; the message says how to get them."""
 
 
 # --------------------------------------------------------------------------- layer names
@@ -123,7 +113,7 @@ class LossNetwork(nn.Module):
         """Stay in eval mode whatever ``mode`` says: a loss network is never trained."""
         return super().train(False)
 
-    def normalize(self, x: Tensor) -> Tensor:
+    def normalise(self, x: Tensor) -> Tensor:
         """Images (N, C, H, W) in [-1, 1], C in {1, 3} -> ImageNet-normalised (N, 3, H, W)."""
         validate.images(x, "x", check_range=False)  # pixels being optimised may step a little outside [-1, 1]
         if x.shape[1] == 1:
@@ -132,7 +122,7 @@ class LossNetwork(nn.Module):
 
     def forward(self, x: Tensor) -> OrderedDict[str, Tensor]:
         """Features of images (N, C, H, W) in [-1, 1] at the requested layers; runs only up to the deepest one."""
-        h = self.normalize(x)
+        h = self.normalise(x)
         wanted = {i: name for name, i in self.layer_index.items()}
         found: dict[str, Tensor] = {}
         for i, module in enumerate(self.features):
@@ -222,90 +212,6 @@ def init_random(features: nn.Sequential, seed: int = RANDOM_SEED) -> nn.Sequenti
     return features
 
 
-def imagenet_url(arch: str) -> str:
-    """The URL of torchvision's ImageNet weights for ``arch``, e.g. .../vgg16-397923af.pth."""
-    _config(arch)
-    from torchvision.models import VGG16_Weights, VGG19_Weights
-
-    return {"vgg16": VGG16_Weights, "vgg19": VGG19_Weights}[arch].IMAGENET1K_V1.url
-
-
-def weights_path(url: str) -> Path:
-    """Where torch hub keeps the file of ``url``: ``torch.hub.get_dir()/checkpoints/<file name>``."""
-    return Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
-
-
-def hash_prefix(filename: str) -> str | None:
-    """The sha256 prefix torch hub encodes in a file name (vgg16-397923af.pth -> "397923af"), or None."""
-    match = HASH_REGEX.search(filename)
-    return match.group(1) if match and match.group(1) else None
-
-
-def check_hash(path: Path, prefix: str | None) -> None:
-    """Raise WeightsUnavailableError unless the sha256 of ``path`` starts with ``prefix`` (no prefix: no check)."""
-    if prefix is None:
-        return
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    if not digest.hexdigest().startswith(prefix):
-        raise WeightsUnavailableError(
-            f"checksum mismatch for {path.name}: its sha256 {digest.hexdigest()} does not start with {prefix} "
-            f"(the prefix in its name); the file is corrupt or incomplete"
-        )
-
-
-def _how_to_get(url: str, dest: Path) -> str:
-    """Instructions for getting the weights by hand."""
-    return (
-        f"  To use the real weights: download {url}\n"
-        f"  and put it at {dest} (the torch hub cache),\n"
-        f"  or pass weights='<path to the downloaded .pth file>'."
-    )
-
-
-def imagenet_weights(arch: str = "vgg16", download: bool = True, progress: bool = True, url: str | None = None) -> Path:
-    """The checked file of torchvision's ImageNet weights for ``arch`` in the torch hub cache, downloaded if missing."""
-    url = url or imagenet_url(arch)
-    dest = weights_path(url)
-    prefix = hash_prefix(dest.name)
-    if dest.exists():
-        try:
-            check_hash(dest, prefix)
-            return dest
-        except WeightsUnavailableError as err:
-            if not download:
-                raise WeightsUnavailableError(
-                    f"the cached {dest} failed its check ({err})\n" + _how_to_get(url, dest)
-                ) from err
-            print(f"the cached {dest} failed its check ({err}); downloading it again")
-    elif not download:
-        raise WeightsUnavailableError(f"no file at {dest} and download=False\n" + _how_to_get(url, dest))
-    _download_weights(url, dest, prefix, progress)
-    return dest
-
-
-def _download_weights(url: str, dest: Path, prefix: str | None, progress: bool) -> None:
-    """Download ``url`` to ``dest`` (a progress bar, the hash prefix checked, no half file left on failure)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    quiet = not progress or os.environ.get("TQDM_DISABLE", "0").strip().lower() in {"1", "true", "yes"}
-
-    def fail(reason: str) -> WeightsUnavailableError:
-        return WeightsUnavailableError(
-            f"could not download {url}\n  reason: {reason}\n"
-            f"  (offline, or the server is unreachable; nothing was cached)\n" + _how_to_get(url, dest)
-        )
-
-    def check(part: Path) -> None:
-        try:
-            check_hash(part, prefix)
-        except WeightsUnavailableError as err:
-            raise WeightsUnavailableError(f"{err}; downloaded from {url}, nothing was cached") from err
-
-    fetch_checked(url, dest, dest.name, not quiet, check, fail)
-
-
 def load_features(features: nn.Sequential, path: str | Path) -> nn.Sequential:
     """Load the conv weights of (truncated) ``features`` from a VGG state dict file, checking names and shapes.
 
@@ -342,18 +248,17 @@ def load_features(features: nn.Sequential, path: str | Path) -> nn.Sequential:
 
 # --------------------------------------------------------------------------- losses
 # >>> saved from notebooks/08_perceptual_loss_and_style_transfer.ipynb (edit it there, then run `make save`) >>>
-def gram_matrix(features: Tensor, normalize: str = "chw") -> Tensor:
-    """Gram matrices F F^T of features (B, C, H, W) -> (B, C, C), divided by C*H*W, H*W or nothing (``normalize``)."""
-    validate.tensor(features, "features")
-    if features.dim() != 4:
-        raise ValueError(f"features must have shape (B, C, H, W), got {tuple(features.shape)}")
-    if normalize not in GRAM_NORMALIZATIONS:
-        raise ValueError(f"normalize must be one of {GRAM_NORMALIZATIONS}, got {normalize!r}")
+def gram_matrix(features: Tensor, normalise: str = "chw") -> Tensor:
+    r"""Gram matrices $G = F F^\top / s$ of features (B, C, H, W) -> (B, C, C), with F each (C, HW) feature map.
+
+    $G_{ij} = \frac{1}{s} \sum_k F_{ik} F_{jk}$ with s = C H W, H W or 1 (``normalise``: "chw", "hw" or "none").
+    """
+    validate.feature_maps(features, "features")
+    validate.one_of(normalise, GRAM_NORMALISATIONS, "normalise")
     b, c, h, w = features.shape
     flat = features.reshape(b, c, h * w)
-    gram = flat @ flat.transpose(1, 2)
-    scale = {"chw": c * h * w, "hw": h * w, "none": 1}[normalize]
-    return gram / scale
+    scale = {"chw": c * h * w, "hw": h * w, "none": 1}[normalise]
+    return flat @ flat.transpose(1, 2) / scale
 
 
 class TanhPixels(nn.Module):
@@ -382,7 +287,7 @@ class TanhPixels(nn.Module):
         """Pixels (N, C, H, W) in [-1, 1] -> z = atanh(x) / k (pixels at +-1 are moved in to +-0.999 first)."""
         return torch.atanh(x.clamp(-0.999, 0.999)) / self.sharpness
 
-    def forward(self, z: Tensor) -> "OrderedDict[str, Tensor]":
+    def forward(self, z: Tensor) -> OrderedDict[str, Tensor]:
         """Features {layer: (N, C_l, H_l, W_l)} of the pixels tanh(k z)."""
         return self.loss_net(self.to_pixels(z))
 
@@ -411,33 +316,21 @@ def style_loss(
     feats: Mapping[str, Tensor],
     target_grams: Mapping[str, Tensor],
     layer_weights: Mapping[str, float] | None = None,
-    normalize: str = "chw",
+    normalise: str = "chw",
 ) -> Tensor:
-    """Sum over the layers of ``target_grams`` of weight * ||G(feats) - G_target||_F^2, averaged over the batch.
+    r"""The style loss $\mathcal{L}_{style} = \sum_l w_l \, \lVert G(F^l) - G^l_{target} \rVert_F^2$, batch mean.
 
-    ``feats``: {layer: (B, C, H, W)}; ``target_grams``: {layer: (B or 1, C, C)}, made with the same ``normalize``;
-    ``layer_weights``: {layer: weight}, 1 for a layer not listed. A scalar.
+    ``feats``: {layer: (B, C, H, W)}; ``target_grams``: {layer: (B or 1, C, C)}, made with the same ``normalise``;
+    ``layer_weights``: {layer: w_l}, 1 for a layer not listed. A scalar.
     """
-    if not target_grams:
-        raise ValueError("target_grams is empty: give at least one layer's target Gram matrix")
-    missing = [name for name in target_grams if name not in feats]
-    if missing:
-        raise ValueError(f"feats lacks the layer(s) {missing} of target_grams; feats has {list(feats)}")
-    layer_weights = dict(layer_weights or {})
-    extra = [name for name in layer_weights if name not in target_grams]
-    if extra:
-        raise ValueError(f"layer_weights names layer(s) {extra} that target_grams lacks ({list(target_grams)})")
+    validate.style_layers(feats, target_grams, layer_weights)
+    weights = dict(layer_weights or {})
     total = 0.0
     for name, target in target_grams.items():
-        gram = gram_matrix(feats[name], normalize)
-        validate.tensor(target, f"target_grams[{name!r}]")
-        if target.dim() != 3 or target.shape[1:] != gram.shape[1:] or target.shape[0] not in (1, gram.shape[0]):
-            raise ValueError(
-                f"target_grams[{name!r}] must have shape (B or 1, {gram.shape[1]}, {gram.shape[2]}) "
-                f"to match the features' Gram matrix {tuple(gram.shape)}, got {tuple(target.shape)}"
-            )
+        gram = gram_matrix(feats[name], normalise)
+        validate.gram_target(target, gram, f"target_grams[{name!r}]")
         distance = (gram - target.detach()).square().sum(dim=(1, 2)).mean()
-        total = total + layer_weights.get(name, 1.0) * distance
+        total = total + weights.get(name, 1.0) * distance
     return total
 
 
@@ -458,7 +351,7 @@ def total_variation(x: Tensor) -> Tensor:
 
 # --------------------------------------------------------------------------- optimising an image
 def style_targets(
-    loss_net: LossNetwork, style: Tensor, layers: Sequence[str] | None = None, normalize: str = "chw"
+    loss_net: LossNetwork, style: Tensor, layers: Sequence[str] | None = None, normalise: str = "chw"
 ) -> OrderedDict[str, Tensor]:
     """The target Gram matrices {layer: (1, C_l, C_l)} of one style image (1, C, H, W) at ``layers`` (default: all)."""
     validate.images(style, "style", check_range=False)
@@ -467,7 +360,7 @@ def style_targets(
     layers = tuple(layers or loss_net.layers)
     with torch.no_grad():
         feats = loss_net(style)
-    return OrderedDict((name, gram_matrix(feats[name], normalize)) for name in layers)
+    return OrderedDict((name, gram_matrix(feats[name], normalise)) for name in layers)
 
 
 def content_targets(loss_net: LossNetwork, content: Tensor, layers: Sequence[str]) -> OrderedDict[str, Tensor]:
@@ -487,7 +380,7 @@ def perceptual_objective(
     style_weight: float = 1.0,
     tv_weight: float = 0.0,
     layer_weights: Mapping[str, float] | None = None,
-    normalize: str = "chw",
+    normalise: str = "chw",
 ) -> OrderedDict[str, Tensor]:
     """The weighted terms {"content", "style", "tv", "total"} (scalars) for images x (N, C, H, W) in [-1, 1].
 
@@ -502,7 +395,7 @@ def perceptual_objective(
     terms["content"] = (
         content_weight * sum((content_loss(feats[k], t) for k, t in content.items()), zero) if content else zero
     )
-    terms["style"] = style_weight * style_loss(feats, style, layer_weights, normalize) if style else zero
+    terms["style"] = style_weight * style_loss(feats, style, layer_weights, normalise) if style else zero
     terms["tv"] = tv_weight * total_variation(x) if tv_weight else zero
     terms["total"] = terms["content"] + terms["style"] + terms["tv"]
     return terms
@@ -517,7 +410,7 @@ def optimise_image(
     style_weight: float = 1.0,
     tv_weight: float = 0.0,
     layer_weights: Mapping[str, float] | None = None,
-    normalize: str = "chw",
+    normalise: str = "chw",
     method: str = "lbfgs",
     steps: int = 100,
     lr: float | None = None,
@@ -548,7 +441,7 @@ def optimise_image(
     def closure() -> Tensor:
         opt.zero_grad(set_to_none=True)
         loss = perceptual_objective(
-            loss_net, x, content, style, content_weight, style_weight, tv_weight, layer_weights, normalize
+            loss_net, x, content, style, content_weight, style_weight, tv_weight, layer_weights, normalise
         )["total"]
         loss.backward()
         history.append(loss.item())
@@ -602,7 +495,7 @@ def optimise_multiscale(
     style: Tensor | None = None,
     content_layers: Sequence[str] = ("relu3_1",),
     style_layers: Sequence[str] | None = None,
-    normalize: str = "chw",
+    normalise: str = "chw",
     **kwargs,
 ) -> tuple[Tensor, list[float]]:
     """Coarse to fine: optimise at ``sizes[0]``, upsample, refine at ``sizes[1]``, ...; returns (image, history).
@@ -623,7 +516,7 @@ def optimise_multiscale(
     for size, n in zip(sizes, steps):
         x = resize(x, size)
         c = content_targets(loss_net, resize(content, size), content_layers) if content is not None else None
-        s = style_targets(loss_net, resize(style, size), style_layers, normalize) if style is not None else None
-        x, h = optimise_in_range(loss_net, x, content=c, style=s, normalize=normalize, steps=n, **kwargs)
+        s = style_targets(loss_net, resize(style, size), style_layers, normalise) if style is not None else None
+        x, h = optimise_in_range(loss_net, x, content=c, style=s, normalise=normalise, steps=n, **kwargs)
         history += h
     return x, history

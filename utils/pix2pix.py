@@ -7,9 +7,7 @@ Images are (N, C, H, W) in [-1, 1]; a pair is (a, b): the input image a (e.g. a 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -82,25 +80,16 @@ def pix2pix_generator_loss(
     use_gan: bool = True,
     use_l1: bool = True,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """G's loss L_cGAN + lambda L_L1 -> (total, gan_term, l1_term), three scalars.
+    r"""G's loss $\mathcal{L}_{cGAN} + \lambda \mathcal{L}_{L1}$ -> (total, gan_term, l1_term), three scalars.
 
-    gan_term = -mean log D(a, G(a)) over every patch (non-saturating, from D's logits (N, 1, H', W'));
-    l1_term = mean |G(a) - b| over the outputs fake and target (N, C, H, W); total = gan_term + lambda_l1 * l1_term
-    with a term left out when its flag is False (both terms are returned either way; gan_term 0 without a GAN).
+    $\mathcal{L}_{cGAN} = -\mathbb{E}\log D(a, G(a))$ over every patch (non-saturating, from D's logits
+    (N, 1, H', W')); $\mathcal{L}_{L1} = \mathbb{E}\,\lvert b - G(a) \rvert$ over fake and target (N, C, H, W).
+    A term whose flag is False is left out of the total (gan_term is 0 without a GAN).
     """
-    validate.tensor(fake, "fake")
-    validate.tensor(target, "target")
-    if fake.shape != target.shape:
-        raise ValueError(f"fake and target must have one shape, got {tuple(fake.shape)} and {tuple(target.shape)}")
-    if not (use_gan or use_l1):
-        raise ValueError("use_gan and use_l1 are both False: nothing to train")
+    validate.same_shape(fake, target, "fake", "target")
+    validate.loss_terms(use_gan, use_l1, d_fake_logits)
     l1 = (fake - target).abs().mean()
-    if use_gan:
-        if d_fake_logits is None:
-            raise ValueError("use_gan=True needs D's logits on the generated pairs")
-        gan = losses.generator_loss_nonsaturating(d_fake_logits)
-    else:
-        gan = torch.zeros((), device=fake.device)
+    gan = losses.generator_loss_nonsaturating(d_fake_logits) if use_gan else fake.new_zeros(())
     total = (gan if use_gan else 0) + (lambda_l1 * l1 if use_l1 else 0)
     return total, gan, l1
 
@@ -332,19 +321,6 @@ def pix2pix_discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tens
 # --------------------------------------------------------------------------- one training step and the loop
 
 
-@dataclass
-class Pix2PixHistory:
-    """Like ``utils.train.History``: ``step[i]`` with the mean ``d_loss``, ``g_loss`` (total), ``g_gan`` and ``l1``
-    since the last log, and the training ``seconds``."""
-
-    step: list[int] = field(default_factory=list)
-    d_loss: list[float] = field(default_factory=list)
-    g_loss: list[float] = field(default_factory=list)
-    g_gan: list[float] = field(default_factory=list)
-    l1: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def pair_sampler(data: object) -> Callable[[int], tuple[Tensor, Tensor]]:
     """A function n -> (a (n, ...), b (n, ...)) drawing pairs from ``data``: a callable (returned as is), a tuple
     (A, B) of tensors, or a dataset of (a, b) pairs. Datasets are walked in a fresh random order every epoch."""
@@ -400,8 +376,8 @@ def train_pix2pix(
     callback_every: int = 250,
     device: torch.device | None = None,
     desc: str = "pix2pix",
-) -> Pix2PixHistory:
-    """Train G (and D) with :func:`pix2pix_step` for ``steps`` steps on pairs drawn from ``data`` (see :func:`pair_sampler`).
+) -> train.History:
+    """Train G (and D) with :func:`pix2pix_step` for ``steps`` steps on pairs from ``data`` (see :func:`pair_sampler`).
 
     Adam with pix2pix's lr 2e-4 and betas (0.5, 0.999); ``use_gan``, ``use_l1`` and ``conditional`` pick the ablation's
     row (D may be None when ``use_gan=False``). ``callback(step, G, D)`` runs before training and every
@@ -420,29 +396,11 @@ def train_pix2pix(
             raise ValueError("use_gan=True needs a discriminator")
         discriminator.to(dev).train()
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
-    history = Pix2PixHistory()
-    keys = ("d_loss", "g_loss", "g_gan", "l1")
-    sums = dict.fromkeys(keys, 0.0)
-    if callback is not None:
-        callback(0, generator, discriminator)
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_step(step: int) -> dict[str, float]:
         a, b = sample(batch_size)
-        logs = pix2pix_step(
-            generator, discriminator, opt_g, opt_d, (a.to(dev), b.to(dev)), lambda_l1, use_gan, use_l1, conditional
-        )
-        for key in keys:
-            sums[key] += logs[key]
-        if step % log_every == 0 or step == steps:
-            train.log_means(history, sums, step)
-            bar.set_postfix(
-                d_loss=f"{history.d_loss[-1]:.3f}",
-                g_gan=f"{history.g_gan[-1]:.3f}",
-                l1=f"{history.l1[-1]:.3f}",
-                refresh=False,
-            )
-        if callback is not None and (step % callback_every == 0 or step == steps):
-            callback(step, generator, discriminator)
-    history.seconds = train.report_time(desc, steps, start, dev)
-    return history
+        batch = (a.to(dev), b.to(dev))
+        return pix2pix_step(generator, discriminator, opt_g, opt_d, batch, lambda_l1, use_gan, use_l1, conditional)
+
+    snapshot = None if callback is None else lambda step: callback(step, generator, discriminator)
+    return train.fit(one_step, steps, log_every, desc, snapshot, callback_every, dev)

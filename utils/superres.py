@@ -8,9 +8,7 @@ Images are (N, 3, H, W) in [-1, 1]. A low-resolution (LR) image is its high-reso
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 
 import torch
@@ -239,24 +237,7 @@ def sr_step(
 # <<< end of the code saved from notebooks/06_super_resolution.ipynb <<<
 
 
-# --------------------------------------------------------------------------- the generator and the discriminator
-
-
 # --------------------------------------------------------------------------- training
-#: The pixel losses: mean squared error and mean absolute error over every pixel and channel.
-
-
-@dataclass
-class SRHistory:
-    """``step[i]`` with the mean ``pixel`` loss, ``g_adv`` and ``d_loss`` since the last log, and the training ``seconds``."""
-
-    step: list[int] = field(default_factory=list)
-    pixel: list[float] = field(default_factory=list)
-    g_adv: list[float] = field(default_factory=list)
-    d_loss: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-
-
 def train_sr(
     generator: nn.Module,
     sample: Callable[[int], tuple[Tensor, Tensor]],
@@ -270,11 +251,12 @@ def train_sr(
     log_every: int = 25,
     device: torch.device | None = None,
     desc: str = "SR",
-) -> SRHistory:
+) -> train.History:
     """Train G (and D when ``adv_weight > 0``) with :func:`sr_step` on batches ``sample(batch_size)`` = (lr, hr).
 
     Adam (betas 0.9, 0.999 for G; 0.5, 0.999 for D) with G's learning rate decayed along a cosine to 0 over ``steps``.
-    Prints steps, wall time and ms/step; returns the logged losses.
+    Prints steps, wall time and ms/step; returns the logged means of ``pixel``, ``g_adv`` and ``d_loss`` (nan
+    without a GAN) as a ``train.History``; leaves G in eval mode.
     """
     validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
@@ -289,21 +271,14 @@ def train_sr(
             raise ValueError("adv_weight > 0 needs a discriminator")
         discriminator.to(dev).train()
         opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=(0.5, 0.999))
-    history = SRHistory()
-    keys = ("pixel", "g_adv", "d_loss")
-    sums = dict.fromkeys(keys, 0.0)
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_step(step: int) -> dict[str, float]:
         lr_img, hr = sample(batch_size)
         logs = sr_step(generator, discriminator, opt_g, opt_d, (lr_img.to(dev), hr.to(dev)), pixel, adv_weight)
         schedule.step()
-        for key in keys:
-            sums[key] += logs[key]
-        if step % log_every == 0 or step == steps:
-            train.log_means(history, sums, step)
-            bar.set_postfix(pixel=f"{history.pixel[-1]:.4f}", refresh=False)
-    history.seconds = train.report_time(desc, steps, start, dev)
+        return logs
+
+    history = train.fit(one_step, steps, log_every, desc, device=dev)
     generator.eval()
     return history
 
@@ -352,7 +327,7 @@ def recipe() -> dict:
 
 def train_models(
     seed: int, config: dict | None = None, threads: int | None = None, device: torch.device | None = None
-) -> tuple[dict[str, nn.Module], dict[str, SRHistory]]:
+) -> tuple[dict[str, nn.Module], dict[str, train.History]]:
     """Train notebook 06's three models from one seed: G with L2 and G with L1 (same initial weights, same crops),
     then a copy of the L1 model fine-tuned with L1 + adversarial loss. Returns models and histories keyed by MODELS."""
     import copy

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor, nn
@@ -14,14 +13,19 @@ from . import losses, settings, validate
 Callback = Callable[[int, nn.Module, nn.Module], None]
 
 
-@dataclass
-class History:
-    """Losses logged during training: ``step[i]`` with the mean ``d_loss[i]`` and ``g_loss[i]`` since the last log."""
+class History(dict):
+    """Training curves: ``history["d_loss"]`` (also ``history.d_loss``) holds that loss's mean over each logging
+    window, logged at the steps in ``history["step"]``; ``history.seconds`` is the run's wall time."""
 
-    step: list[int] = field(default_factory=list)
-    d_loss: list[float] = field(default_factory=list)
-    g_loss: list[float] = field(default_factory=list)
-    seconds: float = 0.0
+    def __init__(self, **curves: list[float]) -> None:
+        super().__init__({"step": [], **curves})
+        self.seconds = 0.0
+
+    def __getattr__(self, name: str) -> list:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"this history logged no {name!r}; it has {sorted(self)}") from None
 
 
 # >>> saved from notebooks/02_gan_from_scratch.ipynb (edit it there, then run `make save`) >>>
@@ -35,7 +39,7 @@ def gan_step(
     g_loss: Callable[[Tensor], Tensor] = losses.generator_loss_nonsaturating,
     d_loss: Callable[[Tensor, Tensor], Tensor] = losses.discriminator_loss,
 ) -> tuple[Tensor, Tensor]:
-    """One round of the game on real samples (N, ...): a discriminator step, then a generator step; returns both losses."""
+    """One round of the game on real samples (N, ...): discriminator step, then generator step; returns both losses."""
     z = torch.randn(real.shape[0], z_dim, device=real.device)
     fake = generator(z)
     # Discriminator: push D up on real samples, down on generated ones (detach: this step leaves G alone).
@@ -54,18 +58,17 @@ def gan_step(
 # <<< end of the code saved from notebooks/02_gan_from_scratch.ipynb <<<
 
 
-def log_means(history: object, sums: dict[str, float], step: int) -> None:
-    """Append ``step`` to ``history.step`` and each running sum's mean since the last log to the history's list of
-    the same name (``history.l1`` for ``sums["l1"]``); reset the sums to 0."""
+def log_means(history: History, sums: dict[str, float | Tensor], step: int) -> None:
+    """Append ``step`` and each running sum's mean since the last log to ``history``; reset the sums to 0."""
     n = step - (history.step[-1] if history.step else 0)
     history.step.append(step)
     for key in sums:
-        getattr(history, key).append(sums[key] / n)
+        history.setdefault(key, []).append(float(sums[key]) / n)
         sums[key] = 0.0
 
 
 def report_time(desc: str, steps: int, start: float, device: torch.device) -> float:
-    """Wall seconds since ``start`` (``time.perf_counter()``), after waiting for the GPU; prints steps, device, ms/step."""
+    """Wall seconds since ``start`` (``time.perf_counter()``) after syncing the GPU; prints steps, device, ms/step."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start
@@ -101,35 +104,51 @@ def train_gan(
     round, called as ``step_fn(G, D, opt_g, opt_d, batch, z_dim, g_loss, d_loss)``; other GAN variants pass
     their own. ``callback(step, G, D)`` runs before training and every ``callback_every`` steps (snapshots).
     """
-    validate.positive_int(steps, "steps")
     validate.positive_int(batch_size, "batch_size")
     dev = device or settings.device()
     generator.to(dev).train()
     discriminator.to(dev).train()
     opt_g = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
-    history = History()
-    sums = torch.zeros(2, device=dev)  # running sums of (d_loss, g_loss), read back only when logging
-    if callback is not None:
-        callback(0, generator, discriminator)
-    start = time.perf_counter()
-    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
-    for step in bar:
+
+    def one_round(step: int) -> dict[str, Tensor]:
         batch = sample_real(batch_size)
         batch = tuple(t.to(dev) for t in batch) if isinstance(batch, (tuple, list)) else batch.to(dev)
         loss_d, loss_g = (step_fn or gan_step)(generator, discriminator, opt_g, opt_d, batch, z_dim, g_loss, d_loss)
-        sums += torch.stack([loss_d, loss_g])
-        if step % log_every == 0 or step == steps:
-            n = step - (history.step[-1] if history.step else 0)
-            d_mean, g_mean = (sums / n).tolist()
-            history.step.append(step)
-            history.d_loss.append(d_mean)
-            history.g_loss.append(g_mean)
-            sums.zero_()
-            bar.set_postfix(d_loss=f"{d_mean:.3f}", g_loss=f"{g_mean:.3f}", refresh=False)
-        if callback is not None and (step % callback_every == 0 or step == steps):
-            callback(step, generator, discriminator)
-    history.seconds = report_time(desc, steps, start, dev)
+        return {"d_loss": loss_d, "g_loss": loss_g}
+
+    snapshot = None if callback is None else lambda step: callback(step, generator, discriminator)
+    return fit(one_round, steps, log_every, desc, snapshot, callback_every, dev)
+
+
+def fit(
+    step: Callable[[int], dict[str, float | Tensor]],
+    steps: int,
+    log_every: int = 25,
+    desc: str = "train",
+    callback: Callable[[int], None] | None = None,
+    callback_every: int = 250,
+    device: torch.device | None = None,
+) -> History:
+    """The loop every lesson shares: run ``step(i)`` for i = 1..steps behind a progress bar, log the mean of each
+    loss it returns every ``log_every`` steps, call ``callback(i)`` at 0 and every ``callback_every`` steps, and
+    print the wall time. Losses may stay tensors on the GPU: they are read back only when logged."""
+    validate.positive_int(steps, "steps")
+    validate.positive_int(log_every, "log_every")
+    history, sums = History(), {}
+    if callback is not None:
+        callback(0)
+    start = time.perf_counter()
+    bar = settings.progress(range(1, steps + 1), desc=desc, unit="step")
+    for i in bar:
+        for key, value in step(i).items():
+            sums[key] = sums.get(key, 0.0) + (value.detach() if isinstance(value, Tensor) else value)
+        if i % log_every == 0 or i == steps:
+            log_means(history, sums, i)
+            bar.set_postfix({key: f"{history[key][-1]:.3f}" for key in sums}, refresh=False)
+        if callback is not None and (i % callback_every == 0 or i == steps):
+            callback(i)
+    history.seconds = report_time(desc, steps, start, device or settings.device())
     return history
 
 
@@ -166,7 +185,7 @@ class Snapshots2D:
         self.frames.append({"step": step, "samples": samples, "surface": surface})
 
 
-# --------------------------------------------------------------------------- images: the conditional step, snapshots, a classifier
+# ---------------------------------------------------------------- images: the conditional step, snapshots, a classifier
 # >>> saved from notebooks/04_dcgan_and_conditional_gan.ipynb (edit it there, then run `make save`) >>>
 def cgan_step(
     generator: nn.Module,
@@ -213,7 +232,8 @@ def train_classifier(
     desc: str = "classifier",
 ) -> list[float]:
     """Train a classifier on dataset = (images (N, ...), labels (N,)) with Adam and cross-entropy for ``epochs``
-    passes in shuffled mini-batches; prints the wall time and returns the mean loss of each epoch."""
+    passes in shuffled mini-batches (:func:`fit`, logging once per epoch); prints the wall time and returns the
+    mean loss over the samples of each epoch."""
     validate.positive_int(epochs, "epochs")
     validate.positive_int(batch_size, "batch_size")
     images, labels = dataset.tensors[0], dataset.tensors[1]
@@ -222,22 +242,25 @@ def train_classifier(
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     per_epoch = -(-len(labels) // batch_size)
     epoch_losses: list[float] = []
-    start = time.perf_counter()
-    bar = settings.progress(range(epochs * per_epoch), desc=desc, unit="step")
-    for step in bar:
-        if step % per_epoch == 0:
+    order, total = None, None
+
+    def one_step(step: int) -> dict[str, Tensor]:
+        nonlocal order, total
+        k = (step - 1) % per_epoch  # the batch's place in its epoch
+        if k == 0:
             order = torch.randperm(len(labels))
             total = torch.zeros((), device=dev)
-        idx = order[(step % per_epoch) * batch_size : (step % per_epoch + 1) * batch_size]
+        idx = order[k * batch_size : (k + 1) * batch_size]
         x, y = images[idx].to(dev), labels[idx].to(dev)
         loss = nn.functional.cross_entropy(model(x), y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         total += loss.detach() * len(idx)
-        if step % per_epoch == per_epoch - 1:
+        if k == per_epoch - 1:  # the last batch may be smaller: weigh each batch by its size
             epoch_losses.append(float(total) / len(labels))
-            bar.set_postfix(loss=f"{epoch_losses[-1]:.3f}", refresh=False)
+        return {"loss": loss}
+
+    fit(one_step, epochs * per_epoch, per_epoch, f"{desc} ({epochs} epochs)", device=dev)
     model.eval()
-    report_time(f"{desc} ({epochs} epochs)", epochs * per_epoch, start, dev)
     return epoch_losses

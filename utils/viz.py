@@ -39,7 +39,7 @@ def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax: Axe
 def decision_surface(
     discriminator: nn.Module, extent: tuple[float, float, float, float], resolution: int = 80
 ) -> Tensor:
-    """D(x) = sigmoid(logit) on a ``resolution`` x ``resolution`` grid over ``extent``; rows run along y, columns along x."""
+    """D(x) = sigmoid(logit) on a ``resolution`` x ``resolution`` grid over ``extent``; rows index y, columns x."""
     xmin, xmax, ymin, ymax = extent
     dev = next(discriminator.parameters()).device
     xs = torch.linspace(xmin, xmax, resolution)

@@ -399,7 +399,7 @@ def check_bundled_data() -> list[Check]:
 
 
 def check_downloads(root: Path | None = None) -> list[Check]:
-    """Which datasets of ``utils.data.download.REGISTRY`` are in the cache, looked up on disk only (never downloaded)."""
+    """Which datasets of ``utils.data.download.REGISTRY`` are in the cache, looked up on disk (never downloaded)."""
     from ..data import download
 
     root = download.cache_dir() if root is None else Path(root)
@@ -444,10 +444,10 @@ def check_downloads(root: Path | None = None) -> list[Check]:
 
 def check_vgg_weights(arch: str = "vgg16") -> Check:
     """Whether torchvision's ImageNet weights for ``arch`` are in the torch hub cache (looked up, not downloaded)."""
-    from .. import perceptual
+    from ..data import vgg_weights
 
-    url = perceptual.imagenet_url(arch)
-    path = perceptual.weights_path(url)
+    url = vgg_weights.imagenet_url(arch)
+    path = vgg_weights.weights_path(url)
     if path.is_file():
         size = path.stat().st_size / 2**20
         return Check(
@@ -468,7 +468,10 @@ def check_vgg_weights(arch: str = "vgg16") -> Check:
 
 
 def check_checkpoints(folder: Path | None = None) -> Check:
-    """Every checkpoint listed in ``folder/SHA256SUMS`` exists with its SHA-256 (``utils.course.checkpoints.verify_checkpoint``)."""
+    """Every checkpoint listed in ``folder/SHA256SUMS`` exists with its SHA-256.
+
+    Each is checked with ``utils.course.checkpoints.verify_checkpoint``.
+    """
     from . import checkpoints
 
     folder = checkpoints.CHECKPOINTS if folder is None else Path(folder)

@@ -130,8 +130,8 @@ PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "china", "flower")
 TEXTURES = ("brick", "grass", "gravel")
 
 
-def bundled_image(name: str, size: int | tuple[int, int] | None = None, gray: bool = False) -> Tensor:
-    """A bundled photo or texture as a tensor (C, H, W) in [-1, 1]; C is 3 (or 1 with ``gray=True``; textures are 1).
+def bundled_image(name: str, size: int | tuple[int, int] | None = None, grey: bool = False) -> Tensor:
+    """A bundled photo or texture as a tensor (C, H, W) in [-1, 1]; C is 3 (or 1 with ``grey=True``; textures are 1).
 
     ``size`` resizes the (centre-cropped to square, when an int is given) image; ``None`` keeps it as stored.
     """
@@ -146,7 +146,7 @@ def bundled_image(name: str, size: int | tuple[int, int] | None = None, gray: bo
     else:
         raise ValueError(f"unknown bundled image {name!r}; choose one of {PHOTOS + TEXTURES}")
     x = to_tensor_image(array)
-    if gray and x.shape[0] == 3:
+    if grey and x.shape[0] == 3:
         x = (0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2]).unsqueeze(0)
     if isinstance(size, int):
         h, w = x.shape[-2:]
@@ -159,8 +159,8 @@ def bundled_image(name: str, size: int | tuple[int, int] | None = None, gray: bo
 
 
 def faces() -> TensorDataset:
-    """scikit-image's ``lfw_subset``: 200 grey 25x25 faces (100 faces, 100 non-faces) as images (200, 1, 25, 25) in [-1, 1]
-    and labels (200,) with 1 for a face."""
+    """scikit-image's ``lfw_subset``: 200 grey 25x25 faces (100 faces, 100 non-faces) as images (200, 1, 25, 25) in
+    [-1, 1] and labels (200,) with 1 for a face."""
     import skimage.data
 
     array = skimage.data.lfw_subset().astype(np.float32)  # (200, 25, 25) in [0, 1]
@@ -265,7 +265,7 @@ def batch_sampler(dataset: TensorDataset, generator: torch.Generator | None = No
 
 
 # --------------------------------------------------------------------------- paired images (pix2pix)
-from functools import cache, lru_cache  # noqa: E402
+from functools import cache  # noqa: E402
 
 
 @cache
@@ -302,20 +302,20 @@ def edges_to_photo_pairs(
     from skimage.feature import canny
 
     big = _photo_crops(size, n, seed, photos, oversample=2)  # Canny at 2x, then max-pooled: 1-px clean edges
-    gray = ((0.299 * big[:, 0] + 0.587 * big[:, 1] + 0.114 * big[:, 2]) + 1) / 2  # (n, 2s, 2s) in [0, 1]
-    edges = np.stack([canny(g, sigma=2.0) for g in gray.numpy()]).astype(np.float32)
+    grey = ((0.299 * big[:, 0] + 0.587 * big[:, 1] + 0.114 * big[:, 2]) + 1) / 2  # (n, 2s, 2s) in [0, 1]
+    edges = np.stack([canny(g, sigma=2.0) for g in grey.numpy()]).astype(np.float32)
     edges = F.max_pool2d(torch.from_numpy(edges).unsqueeze(1), 2)  # (n, 1, size, size), 1 on an edge
     return TensorDataset(1 - 2 * edges, resize(big, size))
 
 
-def gray_to_colour_pairs(
+def grey_to_colour_pairs(
     size: int = 64, n: int = 256, seed: int = 0, photos: tuple[str, ...] = PHOTOS
 ) -> TensorDataset:
-    """Colourisation pairs from random crops of the bundled photos: ``(gray (n, 1, size, size), colour (n, 3, size,
-    size))`` in [-1, 1], gray = 0.299 R + 0.587 G + 0.114 B."""
+    """Colourisation pairs from random crops of the bundled photos: ``(grey (n, 1, size, size), colour (n, 3, size,
+    size))`` in [-1, 1], grey = 0.299 R + 0.587 G + 0.114 B."""
     colour = _photo_crops(size, n, seed, photos)
-    gray = (0.299 * colour[:, 0] + 0.587 * colour[:, 1] + 0.114 * colour[:, 2]).unsqueeze(1)
-    return TensorDataset(gray, colour)
+    grey = (0.299 * colour[:, 0] + 0.587 * colour[:, 1] + 0.114 * colour[:, 2]).unsqueeze(1)
+    return TensorDataset(grey, colour)
 
 
 #: Image files :func:`aligned_pairs` reads.
@@ -327,7 +327,7 @@ def aligned_pairs(folder: str | Path, size: int | None = 256, direction: str = "
     returns ``(inputs (N, 3, size, size), targets (N, 3, size, size))`` in [-1, 1], sorted by file name.
 
     ``direction="AtoB"`` gives (A, B), ``"BtoA"`` gives (B, A); the facades set stores the photo as A and the label
-    map as B, so label -> photo is "BtoA" (``utils.data.facades.decolorize`` turns its label images into class ids).
+    map as B, so label -> photo is "BtoA" (``utils.data.facades.decolourise`` turns its label images into class ids).
     ``size=None`` keeps the stored size (all images must then share it).
     """
     from PIL import Image
@@ -568,8 +568,8 @@ def _image_folder(folder: Path, size: int | None) -> Tensor:
 
 
 def unpaired_folders(root: str | Path, size: int | None = 256, split: str = "train") -> tuple[Tensor, Tensor]:
-    """A CycleGAN dataset folder (root/trainA, trainB, testA, testB, e.g. ``utils.data.download.fetch("monet2photo")``) as
-    ``(A (N_A, 3, size, size), B (N_B, 3, size, size))`` in [-1, 1], each sorted by file name; ``size=None`` keeps
+    """A CycleGAN dataset folder (root/trainA, trainB, testA, testB, e.g. ``utils.data.download.fetch("monet2photo")``)
+    as ``(A (N_A, 3, size, size), B (N_B, 3, size, size))`` in [-1, 1], each sorted by file name; ``size=None`` keeps
     the stored size (all images of a domain must then share it)."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")

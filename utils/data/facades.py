@@ -41,7 +41,7 @@ N_CLASSES = len(CLASSES)
 #: The label-map colour of each class (RGB, 0-255): MATLAB's ``jet(12)`` indexed by class (background dark blue,
 #: facade blue, window light blue, ..., shop dark red), the colouring of CMP's label images that pix2pix's facades
 #: pairs show on their B side. Checked by eye against published figures, not against the downloaded files: if
-#: ``decolorize`` misreads the real set, these are the numbers to correct.
+#: ``decolourise`` misreads the real set, these are the numbers to correct.
 COLOURS = (
     (0, 0, 170),
     (0, 0, 255),
@@ -482,7 +482,7 @@ def render(labels: Tensor, seed: int | np.random.Generator = 0) -> Tensor:
 
 
 # --------------------------------------------------------------------------- label images, perspective, pairs
-def colorize(labels: Tensor) -> Tensor:
+def colourise(labels: Tensor) -> Tensor:
     """The label-map image of labels (H, W) or (N, H, W): (3, H, W) or (N, 3, H, W) in [-1, 1], colours COLOURS."""
     labels = check_labels(labels)
     table = torch.tensor(COLOURS, dtype=torch.float32, device=labels.device) / 255 * 2 - 1
@@ -490,13 +490,13 @@ def colorize(labels: Tensor) -> Tensor:
     return out.movedim(-1, -3).contiguous()
 
 
-def decolorize(images: Tensor) -> Tensor:
+def decolourise(images: Tensor) -> Tensor:
     """Class ids (N, H, W) (or (H, W)) of label-map images (N, 3, H, W) (or (3, H, W)) in [-1, 1]: nearest colour."""
     images = validate.tensor(images, "images")
     if images.dim() not in (3, 4) or images.shape[-3] != 3:
         raise ValueError(f"images must have shape (3, H, W) or (N, 3, H, W), got {tuple(images.shape)}")
     if images.dim() == 4 and len(images) > 32:  # in chunks: the distances take 12 floats per pixel
-        return torch.cat([decolorize(chunk) for chunk in images.split(32)])
+        return torch.cat([decolourise(chunk) for chunk in images.split(32)])
     table = torch.tensor(COLOURS, dtype=torch.float32, device=images.device) / 255 * 2 - 1  # (12, 3)
     pixels = images.movedim(-3, -1).float()  # (..., H, W, 3)
     d = (table**2).sum(1) - 2 * pixels @ table.T  # (..., H, W, 12): squared distance less |pixel|^2
@@ -555,7 +555,7 @@ def facades_pairs(n: int, size: int = 64, seed: int = 0, jitter: float = 1.0) ->
         labels[i] = label_map(size, np.random.default_rng([seed, i, 0]))
         photos[i] = render(labels[i], np.random.default_rng([seed, i, 1]))
     labels, photos = _perspective_each(labels, photos, seed, jitter)
-    return TensorDataset(colorize(labels), photos, labels)
+    return TensorDataset(colourise(labels), photos, labels)
 
 
 def _perspective_each(labels: Tensor, photos: Tensor, seed: int, strength: float) -> tuple[Tensor, Tensor]:

@@ -9,9 +9,9 @@ Measures training images per second (and the peak GPU memory) on synthetic image
 
 each for a few batch sizes, with the plain steps of the notebooks (``utils.pix2pix.pix2pix_step``,
 ``utils.cyclegan.cyclegan_step``, the loop body of ``utils.faststyle.train_fast_style``) and with the fast path's
-(``utils.scale.fast``). A warm-up (where ``torch.compile`` compiles and cuDNN autotunes) is not timed. Beside each figure
-it prints the official pix2pix/CycleGAN code's on the same hardware class, where the course has one (H200 at 256x256,
-or the course's 2-core CPU at 256x256, batch 1).
+(``utils.scale.fast``). A warm-up (where ``torch.compile`` compiles and cuDNN autotunes) is not timed. Beside each
+figure it prints the official pix2pix/CycleGAN code's on the same hardware class, where the course has one (H200 at
+256x256, or the course's 2-core CPU at 256x256, batch 1).
 
     python -m utils.scale.bench                                   # CUDA: 256x256, the batch sizes of the reference
     python -m utils.scale.bench --device cpu --size 256 --batches 1 --models pix2pix cyclegan
@@ -164,7 +164,7 @@ def faststyle_trainer(
 
         def step() -> None:  # the loop body of utils.faststyle.train_fast_style
             with torch.no_grad():
-                target = {layer: loss_net.features[: loss_net.layer_index[layer] + 1](loss_net.normalize(x))}
+                target = {layer: loss_net.features[: loss_net.layer_index[layer] + 1](loss_net.normalise(x))}
             terms = perceptual.perceptual_objective(loss_net, net(x), target, grams, 1.0, 10.0, 0.0)
             opt.zero_grad(set_to_none=True)
             terms["total"].backward()
@@ -226,7 +226,8 @@ def table(results: Sequence[Result]) -> str:
     for r in results:
         base = plain.get((r.model, r.batch))
         lines.append(
-            f"{r.model:10s} {r.batch:5d} {r.size:4d} {r.path:{w}s} {r.images_per_second:9.3g} {1000 * r.seconds_per_step:9.1f} "
+            f"{r.model:10s} {r.batch:5d} {r.size:4d} {r.path:{w}s} {r.images_per_second:9.3g} "
+            f"{1000 * r.seconds_per_step:9.1f} "
             f"{'-' if r.peak_gib is None else f'{r.peak_gib:.2f}':>8s} "
             f"{'-' if base is None else f'{r.images_per_second / base:.2f}':>7s} "
             f"{'-' if r.reference is None else f'{r.reference:g}':>8s} "
@@ -259,8 +260,9 @@ def loss_curves(
     """pix2pix's default trained ``steps`` steps on procedural facades (``pairs`` label/photo pairs, size x size,
     batches of ``batch`` in one shuffled order) by each path from one initialisation: {path: [losses of each step]}.
 
-    Each path is the step that ``python -m utils.scale.bench`` times (:func:`pix2pix_path`), fed each batch by a copy into
-    its tensors. The graph path's first ``fast.GRAPH_WARMUP`` steps are its warm-up calls and are not logged (None).
+    Each path is the step that ``python -m utils.scale.bench`` times (:func:`pix2pix_path`), fed each batch by a copy
+    into its tensors. The graph path's first ``fast.GRAPH_WARMUP`` steps are its warm-up calls and are not logged
+    (None).
     """
     from ..data import facades
 
@@ -277,7 +279,7 @@ def loss_curves(
         psp = path_speed(path, sp)
         a, b = (fast.images(x[batches[0]], psp or fast.PLAIN, device) for x in (a_all, b_all))
 
-        def feed(i: int) -> None:
+        def feed(i: int, a: Tensor = a, b: Tensor = b) -> None:  # this path's tensors, bound now
             a.copy_(a_all[batches[i]])
             b.copy_(b_all[batches[i]])
 

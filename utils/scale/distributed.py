@@ -11,6 +11,7 @@ Nothing here reads a value back from the GPU per step: losses are averaged acros
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,12 @@ import torch.distributed as dist
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
+
+#: Classes a resume file may hold beyond what ``torch.load(weights_only=True)`` accepts by itself (tensors, dicts,
+#: lists, tuples, numbers, strings, None). A checkpoint written by :func:`save`/:func:`save_local` holds state dicts
+#: of nets, Adam and LambdaLR, the step, the arguments as strings and ``random.Random`` states (tuples of ints), so
+#: nothing more is needed; add a class here (never a function) only if a checkpoint really holds one.
+RESUME_SAFE_GLOBALS: list[type] = []
 
 
 @dataclass(frozen=True)
@@ -165,7 +172,15 @@ def load(path: Path, proc: Process) -> dict:
         raise FileNotFoundError(
             f"no checkpoint at {path}: train without --resume first, or point --out at the folder of an earlier run"
         )
-    return torch.load(path, map_location=proc.device, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(RESUME_SAFE_GLOBALS):
+            return torch.load(path, map_location=proc.device, weights_only=True)  # never runs pickled code
+    except pickle.UnpicklingError as err:
+        raise ValueError(
+            f"refusing to load {path}: it holds objects other than tensors, numbers, strings and containers, so it "
+            f"was not written by this script's checkpointing (loading it could run arbitrary code). "
+            f"{str(err).splitlines()[0]}"
+        ) from err
 
 
 def writer(logdir: Path, proc: Process) -> object | None:

@@ -1,5 +1,9 @@
 """The fast path: one switch that makes the course's convnets train fast on an NVIDIA GPU, and the training steps of
-pix2pix, CycleGAN and fast style transfer written for it.
+pix2pix, CycleGAN and fast style transfer run on it. The steps own the infrastructure only (autocast, memory format,
+fused and capturable optimisers, fixed input tensors for CUDA graphs); every loss term is the lessons' own function
+(``utils.pix2pix.pix2pix_discriminator_loss`` / ``pix2pix_generator_loss``, ``utils.cyclegan.lsgan_*_loss`` /
+``cycle_loss`` / ``identity_loss``, ``utils.perceptual.perceptual_objective``), so a change to a lesson's loss
+reaches the fast path too.
 
 :func:`speed` is the switch. ``speed(False)`` is the plain path of the notebooks' first pass; ``speed(True)`` turns on,
 where the device has them:
@@ -295,15 +299,32 @@ def train_step_cyclegan(
 # --------------------------------------------------------------------------- fast style transfer
 def loss_features(loss_net: perceptual.LossNetwork, x: Tensor, layers: Sequence[str]) -> dict[str, Tensor]:
     """The loss network's features {layer: (N, C_l, H_l, W_l)} of images x (N, 3, H, W) in [-1, 1] at ``layers``,
-    running only up to the deepest of them (no input checks that would read values back from the device)."""
+    running only up to the deepest of them: the lesson's ``loss_net.normalise`` (shape checks only, nothing read back
+    from the device), then its modules ``loss_net.features`` in order, as :meth:`utils.perceptual.LossNetwork.forward`
+    does."""
     wanted = {loss_net.layer_index[name]: name for name in layers}
-    h = ((x + 1) / 2 - loss_net.mean) / loss_net.std
+    h = loss_net.normalise(x)
     out: dict[str, Tensor] = {}
     for i, module in enumerate(loss_net.features[: max(wanted) + 1]):
         h = module(h)
         if i in wanted:
             out[wanted[i]] = h
     return out
+
+
+def float_features(
+    loss_net: perceptual.LossNetwork, layers: Sequence[str], sp: Speed, device: torch.device | str
+) -> Callable[[Tensor], dict[str, Tensor]]:
+    """The loss network as :func:`utils.perceptual.perceptual_objective` sees it on the fast path: images
+    (N, 3, H, W) -> {layer: (N, C_l, H_l, W_l)} at ``layers``, the network run under ``sp``'s autocast (bf16
+    convolutions) and its features handed back in float32, so the lesson's Gram matrices and losses are float32."""
+
+    def features(x: Tensor) -> dict[str, Tensor]:
+        with autocast(sp, device):
+            feats = loss_features(loss_net, x, layers)
+        return {name: f.float() for name, f in feats.items()}
+
+    return features
 
 
 def train_step_fast_style(
@@ -318,23 +339,29 @@ def train_step_fast_style(
     style_weight: float = 10.0,
     tv_weight: float = 0.0,
 ) -> dict[str, Tensor]:
-    """One step of Johnson et al.'s training (the loss of :func:`utils.faststyle.train_fast_style`) on content
-    crops x (N, 3, H, W); ``style_grams``: {layer: (1, C_l, C_l)}, "chw"-normalised, in float32. Features come out
-    of the loss network in bf16 under the fast path; the Gram matrices and every loss term are float32. Returns
-    detached scalar tensors ``content``, ``style``, ``tv``, ``total``."""
+    """One step of Johnson et al.'s training (the loop body of :func:`utils.faststyle.train_fast_style`: the lesson's
+    :func:`utils.perceptual.perceptual_objective` of net(x) against the content target at ``content_layer`` and the
+    style's Gram matrices) on content crops x (N, 3, H, W); ``style_grams``: {layer: (1, C_l, C_l)}, "chw"-normalised,
+    in float32. Under the fast path the networks run in bf16; the objective gets float32 copies of their outputs
+    (see :func:`float_features`), so the Gram matrices and every loss term are float32. Returns detached scalar
+    tensors ``content``, ``style``, ``tv``, ``total``."""
+    dev = x.device
     layers = tuple(dict.fromkeys((content_layer, *style_grams)))
-    with autocast(sp, x.device):
-        with torch.no_grad():
+    with autocast(sp, dev):
+        with torch.no_grad():  # the content target needs the loss network only up to content_layer
             target = loss_features(loss_net, x, (content_layer,))[content_layer]
         y = net(x)
-        feats = loss_features(loss_net, y, layers)
-    with fp32(x.device):
-        feats32 = {name: f.float() for name, f in feats.items()}
-        content = content_weight * perceptual.content_loss(feats32[content_layer], target.float())
-        style = style_weight * perceptual.style_loss(feats32, style_grams)
-        tv = tv_weight * perceptual.total_variation(y.float()) if tv_weight else y.new_zeros((), dtype=torch.float32)
-        total = content + style + tv
+    with fp32(dev):
+        terms = perceptual.perceptual_objective(
+            float_features(loss_net, layers, sp, dev),  # what the objective calls as loss_net(x)
+            y.float(),
+            {content_layer: target.float()},
+            style_grams,
+            content_weight,
+            style_weight,
+            tv_weight,
+        )
     opt.zero_grad(set_to_none=True)
-    total.backward()
+    terms["total"].backward()
     opt.step()
-    return {"content": content.detach(), "style": style.detach(), "tv": tv.detach(), "total": total.detach()}
+    return {key: terms[key].detach() for key in ("content", "style", "tv", "total")}
