@@ -35,11 +35,11 @@ import hashlib
 import json
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import torch
+from runlog import add_seed_record, read_log, work_folder, write_log  # scripts/runlog.py
 
 import utils
 from utils import fcn_score, pix2pix
@@ -62,62 +62,6 @@ MODELS = {
     "l1_gan": {"use_gan": True, "use_l1": True, "conditional": False},
 }
 LABELS = {"l1": "L1", "cgan": "cGAN", "l1_cgan": "L1+cGAN", "l1_gan": "L1+GAN"}
-
-
-# --------------------------------------------------------------------------- this run's work folder
-MANIFEST = "written.txt"  # the logs written by this run's stages, one path (relative to the work folder) a line
-
-
-def work_folder(work: Path | None) -> Path:
-    """The work folder of this run: ``work`` if given, else a fresh temporary folder (never an older run's)."""
-    if work is None:
-        return Path(tempfile.mkdtemp(prefix="train_pix2pix-"))
-    work.mkdir(parents=True, exist_ok=True)
-    return work
-
-
-def written(work: Path) -> list[str]:
-    """The logs this run's stages wrote into ``work`` (relative paths, in writing order)."""
-    manifest = work / MANIFEST
-    return list(dict.fromkeys(line for line in manifest.read_text().splitlines() if line)) if manifest.exists() else []
-
-
-def write_log(work: Path, rel: str, log: dict) -> None:
-    """Write a JSON log into this run's work folder and list it in the manifest, so that later stages gather it."""
-    path = work / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(log, indent=1))
-    if rel not in written(work):
-        with open(work / MANIFEST, "a") as f:
-            f.write(rel + "\n")
-
-
-def read_log(work: Path, rel: str) -> dict:
-    """A JSON log written by a stage of this run (listed in the manifest); anything else is refused."""
-    if rel not in written(work):
-        raise SystemExit(
-            f"no {rel} written by this run in {work}: run the stage that writes it first, giving every stage the "
-            f"same --work {work}"
-        )
-    return json.loads((work / rel).read_text())
-
-
-def add_seed_record(out: dict, seed: int, steps: int, command: str, scores: dict) -> str:
-    """Add another seed's scores to the results ``out`` without replacing another run's record; return its key.
-
-    Records are keyed by (config, seed): the shipped recipe's seeds go to "other_seeds" under str(seed) (what the
-    notebooks average over), other step counts to "other_runs" under "seed<S>_steps<N>". A rerun of the same run
-    replaces its own record; a record under that key from a different configuration is refused.
-    """
-    shipped_steps = max(out["steps"].values())
-    config = {"steps": steps}
-    table, key = ("other_seeds", str(seed)) if steps == shipped_steps else ("other_runs", f"seed{seed}_steps{steps}")
-    old = out.setdefault(table, {}).get(key)
-    old_config = None if old is None else old.get("config", {"steps": shipped_steps})  # older records: the recipe
-    if old_config is not None and old_config != config:
-        raise SystemExit(f"{table}[{key!r}] holds a run with {old_config}, not {config}: refusing to replace it")
-    out[table][key] = {"command": command, "seed": seed, "config": config, "scores": scores}
-    return f"{table}[{key!r}]"
 
 
 def save_half(module: torch.nn.Module, path: Path) -> None:
@@ -298,7 +242,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     command = args.command or ("python " + " ".join(sys.argv))
-    work = work_folder(args.work)
+    work = work_folder(args.work, "train_pix2pix-")
     print(f"work folder: {work}" + ("" if args.work else f" (pass --work {work} to this run's later stages)"))
     if args.stage in ("all", "segmenter"):
         train_segmenter_stage(work, args.threads)
