@@ -1,4 +1,4 @@
-"""The start page (notebooks/00_start_here.ipynb) and the environment check behind it (utils/environment.py)."""
+"""The start page (notebooks/00_start_here.ipynb) and the environment check behind it (utils/course/environment.py)."""
 
 import importlib.metadata
 import json

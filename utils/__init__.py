@@ -1,6 +1,6 @@
 """Conditional Generative Models, from scratch: the small package the course's notebooks stand on.
 
-The lessons, in course order (most of their code is written in a notebook cell marked ``#@save``):
+The lessons, in course order (most of their code is written in a notebook cell marked ``# @save``):
 ``models``, ``losses``, ``train``, ``metrics``, ``viz`` (GAN basics, notebooks 01, 02 and 04), ``remedies`` (mode
 collapse, 03), ``pix2pix`` and ``fcn_score`` (05), ``superres`` (06), ``cyclegan`` (07), ``perceptual`` (loss
 network, Gram matrices, style transfer, 08), ``faststyle`` (Johnson et al.'s network, 09), and the applications of
