@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The GPU measurement of the README's "On a GPU" section, in one go on one CUDA machine:
+# The GPU measurement of notebooks/appendix_gpu_and_checkpoints.ipynb, in one go on one CUDA machine:
 #   bash scripts/bench_gpu.sh [OUT_DIR]          # default OUT_DIR: bench-gpu
 # 1. compiles every (model, batch) of `python -m utils.scale.bench` at once, in parallel processes, untimed: this only
 #    fills torch.compile's on-disk cache, so that step 2 does not wait a minute or so per model for the compiler;

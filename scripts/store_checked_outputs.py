@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Execute course notebooks in quick mode and store only the outputs that nbval compares.
 
-nbval runs in lax mode (see README, "How the tests work"): only cells whose source starts with
+nbval runs in lax mode (see CONTRIBUTING.md, "How the tests work"): only cells whose source starts with
 ``# NBVAL_CHECK_OUTPUT`` have their output compared, so only those keep a stored output in git; every other
 output is cleared to keep the notebooks small. Run after changing such a cell:
 

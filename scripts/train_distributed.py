@@ -7,7 +7,7 @@ torchrun, unchanged (DistributedDataParallel, a DistributedSampler, NCCL between
     python scripts/train_distributed.py --model pix2pix --out runs/pix2pix                # one process
     torchrun --nproc_per_node=4 scripts/train_distributed.py --model cyclegan --out runs/cyclegan   # 4 GPUs
     torchrun --nnodes=2 --nproc_per_node=8 --rdzv-backend=c10d --rdzv-endpoint=HOST:29500 \\
-        --rdzv-id=job1 scripts/train_distributed.py --model faststyle --out runs/style      # 2 machines (README)
+        --rdzv-id=job1 scripts/train_distributed.py --model faststyle --out runs/style      # 2 machines (appendix)
     tensorboard --logdir runs                                                              # watch the losses
 
 ``--batch`` is per process (the global batch is batch x processes). A checkpoint (``OUT/checkpoint.pt``, plus one

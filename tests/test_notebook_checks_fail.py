@@ -262,8 +262,8 @@ CASES["05: per-class accuracy divided by the predicted counts"] = (
     "            'per_class_acc': float((hist.diag() / hist.sum(0)).nanmean())}",
     "assert all(abs(scores[k] - hand[k]) < 1e-9 for k in hand)",
 )
-CASES["05: checkpoints loaded without checking their SHA-256"] = (
-    "notebooks/05_pix2pix.ipynb",
+CASES["appendix: checkpoints loaded without checking their SHA-256"] = (
+    "notebooks/appendix_gpu_and_checkpoints.ipynb",
     "def verify_checkpoint",
     "verify_checkpoint = lambda name, folder=CHECKPOINTS: folder / name",
     "assert caught is not None",

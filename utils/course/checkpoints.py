@@ -12,7 +12,7 @@ from torch import nn
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "notebooks" / "checkpoints"
 
 
-# >>> saved from notebooks/05_pix2pix.ipynb (edit it there, then run `make save`) >>>
+# >>> saved from notebooks/appendix_gpu_and_checkpoints.ipynb (edit it there, then run `make save`) >>>
 def verify_checkpoint(name: str, folder: str | Path = CHECKPOINTS) -> Path:
     """The path of checkpoint `name` after checking its SHA-256 against folder/SHA256SUMS."""
     folder = Path(folder)
@@ -47,7 +47,7 @@ def load_checkpoint(module: nn.Module, name: str, folder: str | Path = CHECKPOIN
     return module
 
 
-# <<< end of the code saved from notebooks/05_pix2pix.ipynb <<<
+# <<< end of the code saved from notebooks/appendix_gpu_and_checkpoints.ipynb <<<
 
 
 def save_checkpoint(module: nn.Module, name: str, folder: str | Path = CHECKPOINTS) -> Path:

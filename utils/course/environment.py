@@ -60,6 +60,9 @@ KERNEL = "cgm-course"
 CHECKPOINT_NOTEBOOKS = {
     "segmenter": "05",
     "pix2pix": "05",
+    "digits_cgan": "04",
+    "superres": "06",
+    "deepfake_detector": "10",
     "digits_": "07",
     "cyclegan": "07",
     "faststyle": "09",
@@ -478,7 +481,7 @@ def check_checkpoints(folder: Path | None = None) -> Check:
     sums = folder / "SHA256SUMS"
     fix = (
         "restore the shipped files from git (git checkout -- notebooks/checkpoints/), or retrain a model with "
-        "the scripts/train_*.py that wrote it (see the README)"
+        "the scripts/train_*.py that wrote it (see docs/checkpoints.md)"
     )
     if not sums.is_file():
         return Check("shipped checkpoints", False, f"no {sums}", fix)

@@ -3,8 +3,8 @@ them, DistributedDataParallel keeps the replicas' weights identical (it averages
 ``DistributedSampler`` gives each process its share of every epoch, and a checkpoint resumes at the step it saved.
 
 The same script runs alone (``python train.py``: one process, no process group) and under
-``torchrun --nproc_per_node=N train.py`` (N processes on this machine) or across machines (see the README). Every
-process runs the same code; ``Process.main`` (rank 0) alone writes checkpoints and TensorBoard logs.
+``torchrun --nproc_per_node=N train.py`` (N processes on this machine) or across machines (see the appendix
+notebook). Every process runs the same code; ``Process.main`` (rank 0) alone writes checkpoints and TensorBoard logs.
 Nothing here reads a value back from the GPU per step: losses are averaged across processes only when logged.
 """
 

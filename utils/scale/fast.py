@@ -74,9 +74,9 @@ def speed(fast: bool = True, device: torch.device | str | None = None, **overrid
 
     On CUDA: bf16, channels-last, compile, fused Adam, cuDNN autotuning (``cuda_graph=True`` adds whole-step CUDA
     graphs, for steps on fixed input tensors: see :func:`graphed`). On the CPU: fused Adam only. Measured on
-    the course's 2-core CPU at 256x256 (README): channels-last alone made CycleGAN's step 24 % slower, compiling gained
-    at most 5 % for a minute or more of compiling per network, and most CPUs have no fast bf16. Ask for any of them
-    with keyword overrides, e.g. ``speed(True, "cpu", channels_last=True, compile=True)``.
+    the course's 2-core CPU at 256x256 (appendix notebook): channels-last alone made CycleGAN's step 24 % slower,
+    compiling gained at most 5 % for a minute or more of compiling per network, and most CPUs have no fast bf16.
+    Ask for any of them with keyword overrides, e.g. ``speed(True, "cpu", channels_last=True, compile=True)``.
     """
     if not fast:
         return replace(PLAIN, **overrides)

@@ -1,11 +1,19 @@
-"""ModeCollapseExplorer: browse recorded 2-D GAN runs (notebook 03)."""
+"""ModeCollapseExplorer: browse recorded 2-D GAN runs (notebook 03), and the file format of recorded runs.
+
+``save_runs`` writes the runs of ``utils.remedies.train_runs`` to a compressed ``.npz`` file (what
+``scripts/measure_mode_collapse.py`` stores in ``notebooks/data/``); ``load_runs`` reads them back as frames for
+the explorer, so a notebook can browse runs it did not train.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
@@ -16,13 +24,54 @@ from .base import _LiveOrStatic, figure_png
 FRAME_KEYS = ("step", "samples", "surface")
 
 
+def save_runs(
+    path: str | Path, runs: dict[tuple[str, str], Sequence[dict]], about: dict, n_samples: int | None = None
+) -> None:
+    """Write recorded runs to ``path`` (``.npz``): per run the steps, the samples and D's surfaces of every frame.
+
+    ``runs`` maps ``(dataset, method)`` to ``Snapshots2D`` frames. Samples are kept as float16 (the first
+    ``n_samples`` of each frame, or all), surfaces in [0, 1] as uint8 (1/255 steps): small enough for git.
+    ``about`` (JSON-serialisable: how and where the runs were made) is stored next to them.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    for (dataset, method), frames in runs.items():
+        if "/" in dataset or "/" in method:
+            raise ValueError(f"run names must not contain '/': {(dataset, method)}")
+        key = f"{dataset}/{method}"
+        arrays[f"{key}/steps"] = np.array([f["step"] for f in frames], dtype=np.int64)
+        arrays[f"{key}/samples"] = torch.stack([f["samples"][:n_samples] for f in frames]).numpy().astype(np.float16)
+        surfaces = torch.stack([f["surface"] for f in frames]).clamp(0, 1).numpy()
+        arrays[f"{key}/surface"] = np.round(surfaces * 255).astype(np.uint8)
+    arrays["about"] = np.array(json.dumps({**about, "runs": [list(k) for k in runs]}))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **arrays)
+
+
+def load_runs(path: str | Path) -> tuple[dict[tuple[str, str], list[dict]], dict]:
+    """Read runs written by :func:`save_runs`: ``(runs, about)``, with ``runs[(dataset, method)]`` a list of frames
+    ``{"step", "samples" (N, 2) float32, "surface" (R, R) float32 in [0, 1]}`` in the order they were saved."""
+    with np.load(path, allow_pickle=False) as stored:
+        about = json.loads(str(stored["about"]))
+        runs = {}
+        for dataset, method in about.pop("runs"):
+            key = f"{dataset}/{method}"
+            samples = torch.from_numpy(stored[f"{key}/samples"].astype(np.float32))
+            surfaces = torch.from_numpy(stored[f"{key}/surface"].astype(np.float32) / 255)
+            runs[dataset, method] = [
+                {"step": int(step), "samples": x, "surface": surface}
+                for step, x, surface in zip(stored[f"{key}/steps"], samples, surfaces)
+            ]
+    return runs, about
+
+
 class ModeCollapseExplorer(_LiveOrStatic):
     """Browse 2-D GAN runs recorded with ``utils.train.Snapshots2D``: choose the data set and the method, slide
     over the training steps, and see the samples over the true modes and D's decision surface, the samples
     per mode, and the metrics up to that step.
 
     ``runs`` maps ``(dataset, method)`` to a list of frames ``{"step", "samples" (N, 2), "surface" (R, R)}``;
-    ``mixtures`` maps each dataset name to its :class:`utils.data.Mixture`.
+    ``mixtures`` maps each dataset name to its :class:`utils.data.Mixture`. ``sources`` optionally names where
+    each run comes from (e.g. "recorded" or "trained here"); the name appears in the picture's title.
     """
 
     def __init__(
@@ -30,6 +79,7 @@ class ModeCollapseExplorer(_LiveOrStatic):
         runs: dict[tuple[str, str], Sequence[dict]],
         mixtures: dict[str, Mixture],
         extents: dict[str, tuple[float, float, float, float]] | None = None,
+        sources: dict[tuple[str, str], str] | None = None,
     ) -> None:
         if not runs:
             raise ValueError("runs is empty: train at least one method and record its frames with Snapshots2D")
@@ -46,6 +96,7 @@ class ModeCollapseExplorer(_LiveOrStatic):
             if missing:
                 raise ValueError(f"frames of run {key} lack {missing}; record them with utils.train.Snapshots2D")
         self.runs = {k: list(v) for k, v in runs.items()}
+        self.sources = dict(sources or {})
         self.mixtures = mixtures
         self.extents = extents or {
             name: m.extent(margin=0.3 + 0.1 * float(m.modes.abs().max())) for name, m in mixtures.items()
@@ -109,6 +160,7 @@ class ModeCollapseExplorer(_LiveOrStatic):
         """Samples over the modes and D's surface | samples per mode | metrics over training, at the chosen step."""
         s = self.state()
         mix, frame, report = self.mixtures[s["dataset"]], s["frame"], s["report"]
+        source = f"\n({self.sources[s['dataset'], s['method']]})" if (s["dataset"], s["method"]) in self.sources else ""
         fig, axes = plt.subplots(1, 3, figsize=(13, 4), gridspec_kw={"width_ratios": [1, 1.1, 1.1]})
         viz.plot_2d(
             frame["samples"],
@@ -116,7 +168,7 @@ class ModeCollapseExplorer(_LiveOrStatic):
             frame["surface"],
             self.extents[s["dataset"]],
             ax=axes[0],
-            title=f"{s['method']} on the {s['dataset']}, step {s['step']}",
+            title=f"{s['method']} on the {s['dataset']}, step {s['step']}" + source,
         )
         nearest, _ = metrics.nearest_mode(frame["samples"], mix.modes)
         all_counts = torch.bincount(nearest, minlength=mix.n_modes)
